@@ -1,0 +1,67 @@
+#include "common.h"
+
+#include <cmath>
+#include <iostream>
+
+namespace lara::cli {
+
+void add_retrain(CLI::App& app) {
+    struct Options {
+        std::string model, out, curve;
+        DataOptions data;
+        RetrainConfig config;
+        std::string ridge_z = "0.01", ridge_x = "0.01";
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("retrain", "adapt a model to a new normal pattern from a few new rows; prints a JSON report");
+    cmd->add_option("--model", o->model, "model to adapt")->required();
+    o->data.add_to(*cmd, "rows of the new normal pattern (CSV)");
+    cmd->add_option("--out", o->out, "adapted model file to write")->required();
+    cmd->add_option("--method", o->config.method, "retraining method")
+        ->check(CLI::IsMember({"lara", "finetune", "scratch", "renorm"}))->capture_default_str();
+    cmd->add_option("--restored", o->config.n_restored, "windows restored from the old model per new window")->capture_default_str();
+    cmd->add_option("--samples", o->config.n_samples, "importance-sampling proposals per new window")->capture_default_str();
+    cmd->add_option("--proposal", o->config.proposal, "importance-sampling proposal")
+        ->check(CLI::IsMember({"posterior", "prior"}))->capture_default_str();
+    cmd->add_option("--ridge-z", o->ridge_z, "ridge of M_z towards the identity (> 0, or inf)")->capture_default_str();
+    cmd->add_option("--ridge-x", o->ridge_x, "ridge of M_x towards the identity (> 0, or inf)")->capture_default_str();
+    cmd->add_option("--x-map", o->config.x_map, "form of M_x")->check(CLI::IsMember({"full", "diagonal", "window"}))->capture_default_str();
+    cmd->add_option("--solver", o->config.solver, "ridge solver")->check(CLI::IsMember({"exact", "iterative"}))->capture_default_str();
+    cmd->add_option("--loss-curve", o->curve, "iterative solver: write its loss curve as CSV stage,iteration,objective");
+    cmd->add_flag("!--no-ruminate", o->config.ruminate, "ablation: target latents are the encoder means");
+    cmd->add_flag("!--no-fit-z", o->config.fit_z, "ablation: keep M_z the identity (M_x only)");
+    cmd->add_flag("!--no-fit-x", o->config.fit_x, "ablation: keep M_x the identity (M_z only)");
+    cmd->add_option("--baseline-epochs", o->config.baseline_epochs, "Adam epochs of finetune and scratch")->capture_default_str();
+    cmd->add_option("--recalibrate", o->config.recalibrate, "threshold after retraining")
+        ->check(CLI::IsMember({"shift", "keep"}))->capture_default_str();
+    cmd->add_option("--seed", o->config.seed, "random seed")->capture_default_str();
+    cmd->callback([o] {
+        auto parse_ridge = [](const std::string& text, const char* flag) {
+            try {
+                std::size_t used = 0;
+                const double value = std::stod(text, &used);
+                if (used == text.size()) return value;
+            } catch (const std::exception&) {
+            }
+            throw Error(ErrorKind::usage, std::string(flag) + ": not a number: \"" + text + "\"");
+        };
+        o->config.ridge_z = parse_ridge(o->ridge_z, "--ridge-z");
+        o->config.ridge_x = parse_ridge(o->ridge_x, "--ridge-x");
+        const auto old = Detector::load(o->model);
+        const auto [adapted, report] = old.retrain(o->data.load(), o->config);
+        adapted.save(o->out);
+        if (!o->curve.empty()) {
+            std::string csv = "stage,iteration,objective\n";
+            auto add = [&csv](const char* stage, const std::vector<double>& curve) {
+                for (std::size_t i = 0; i < curve.size(); ++i)
+                    csv += std::string(stage) + "," + std::to_string(i + 1) + "," + std::to_string(curve[i]) + "\n";
+            };
+            add("z", report.loss_curve_z);
+            add("x", report.loss_curve_x);
+            write_output(o->curve, csv);
+        }
+        std::cout << report.to_json().dump() << "\n";
+    });
+}
+
+}  // namespace lara::cli

@@ -1,0 +1,34 @@
+// Pieces every subcommand shares: the data options, atomic text output, progress lines.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "lara/lara.h"
+
+namespace lara::cli {
+
+//! --data FILE [--from ROW] [--to ROW] [--fill reject|forward] [--timestamp detect|none|first]
+struct DataOptions {
+    std::string path;
+    ReadOptions read;
+    void add_to(CLI::App& command, const std::string& what);
+    Series load() const { return read_series(path, read); }
+};
+
+//! Writes `text` to PATH via a temporary file and a rename, or to stdout when PATH is empty.
+void write_output(const std::string& path, const std::string& text);
+
+//! A progress line per epoch on stderr, unless quiet.
+Detector::Progress progress_printer(bool quiet);
+
+//! Each subcommand adds itself and sets a callback that runs it.
+void add_train(CLI::App& app);
+void add_score(CLI::App& app);
+void add_info(CLI::App& app);
+void add_retrain(CLI::App& app);
+void add_demo(CLI::App& app);
+
+}  // namespace lara::cli

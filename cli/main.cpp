@@ -1,0 +1,26 @@
+// lara: the command line. Only a client of the public headers; every subcommand is in its own file.
+#include <iostream>
+
+#include "common.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"lara: anomaly detection on multivariate time series, retrained in milliseconds when the normal pattern changes"};
+    app.require_subcommand(1);
+    lara::cli::add_train(app);
+    lara::cli::add_score(app);
+    lara::cli::add_info(app);
+    lara::cli::add_retrain(app);
+    lara::cli::add_demo(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : static_cast<int>(lara::ErrorKind::usage);
+    } catch (const lara::Error& e) {
+        std::cerr << "lara: " << e.what() << "\n";
+        return static_cast<int>(e.kind());
+    } catch (const std::exception& e) {
+        std::cerr << "lara: internal error: " << e.what() << "\n";
+        return static_cast<int>(lara::ErrorKind::internal);
+    }
+    return 0;
+}

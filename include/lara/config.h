@@ -1,0 +1,84 @@
+// lara/config.h: one plain struct per stage. Defaults live here; each field says its meaning,
+// unit and range; validate() names the bad field. The effective configs are saved in the model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace lara {
+
+//! Architecture and size of the VAE.
+struct ModelConfig {
+    std::string arch = "mlp";   // mlp (Donut-style, flattened window) | gru (OmniAnomaly-style)
+    std::int64_t window = 40;   // w, time steps per window, [2, 10000]
+    std::int64_t n_metrics = 0; // d, taken from the training data
+    std::int64_t latent = 8;    // m, latent dimension, [1, 1024]
+    std::int64_t hidden = 100;  // units per hidden layer (mlp) or GRU state size (gru)
+    double min_std = 0.05;      // floor of the decoder's standard deviation, normalised units, (0, 10)
+
+    void validate() const;
+    nlohmann::json to_json() const;
+    static ModelConfig from_json(const nlohmann::json& json);
+};
+
+//! ELBO training with Adam.
+struct TrainConfig {
+    std::int64_t epochs = 30;     // maximum passes over the training windows, ≥ 1
+    std::int64_t batch = 256;     // windows per minibatch, ≥ 1
+    double learning_rate = 1e-3;  // Adam step size, (0, 1)
+    double val_fraction = 0.1;    // latest fraction of windows held out for early stopping, [0, 0.9); 0 = none
+    std::int64_t patience = 5;    // epochs without a better validation loss before stopping, ≥ 1
+    std::uint64_t seed = 0;       // initial weights, shuffling and sampling
+
+    void validate() const;
+    nlohmann::json to_json() const;
+    static TrainConfig from_json(const nlohmann::json& json);
+};
+
+//! The label-free detection threshold.
+struct ThresholdConfig {
+    std::string method = "spot";  // spot (GPD tail of the training scores) | fixed
+    double risk = 1e-3;           // SPOT's q: expected fraction of normal steps above the threshold, (0, 1)
+    double init_quantile = 0.98;  // SPOT's initial threshold t as a quantile of the training scores, (0, 1)
+    double value = 0;             // the threshold itself when method = fixed
+
+    void validate() const;
+    nlohmann::json to_json() const;
+    static ThresholdConfig from_json(const nlohmann::json& json);
+};
+
+//! Retraining after a change of normal pattern (docs/method.md).
+struct RetrainConfig {
+    std::string method = "lara";     // lara | finetune | scratch | renorm
+    std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, ≥ 0
+    std::int64_t n_samples = 256;    // N: importance-sampling proposals per new window, ≥ 1
+    std::string proposal = "posterior";  // posterior (q(z|x)) | prior (N(0, I))
+    bool ruminate = true;            // false: the ablation z̃ = encoder mean
+    bool fit_z = true;               // fit M_z (false: the M_x-only ablation)
+    bool fit_x = true;               // fit M_x (false: the M_z-only ablation)
+    std::string x_map = "full";      // full (d×d) | diagonal | window (over the flattened window, wd×wd)
+    double ridge_z = 1e-2;           // ρ_z, pull of M_z towards the identity, > 0 (inf: keep the identity)
+    double ridge_x = 1e-2;           // ρ_x, pull of M_x towards the identity, > 0 (inf: keep the identity)
+    std::string solver = "exact";    // exact (Cholesky) | iterative (accelerated gradient descent)
+    std::int64_t baseline_epochs = 50;  // Adam epochs for finetune and scratch
+    std::string recalibrate = "shift";  // shift (see docs/method.md) | keep (the old threshold)
+    std::uint64_t seed = 0;             // sampling and baseline training
+
+    void validate() const;
+    nlohmann::json to_json() const;
+};
+
+}  // namespace lara
+
+namespace lara {
+
+//! One line of training progress, reported after every epoch.
+struct TrainProgress {
+    std::int64_t epoch = 0, epochs = 0;   // 1-based epoch, and the maximum
+    double train_loss = 0, val_loss = 0;  // negative ELBO per window element (nats)
+    double seconds = 0, seconds_left = 0; // elapsed, and a linear estimate of what is left at most
+};
+
+}  // namespace lara

@@ -1,0 +1,89 @@
+// lara: unsupervised anomaly detection on multivariate time series that adapts to a new normal
+// pattern from a few observations (LARA, The Web Conference 2024).
+//
+//   #include <lara/lara.h>
+//
+//   lara::Series history = lara::read_series("train.csv");
+//   lara::ModelConfig model;                      // mlp VAE, window 40
+//   lara::Detector detector = lara::Detector::train(history, model, {}, {});
+//   lara::ScoreResult result = detector.score(lara::read_series("today.csv"));
+//   // result.scores[t], result.anomalies[t], result.top_metrics(t, 3) ...
+//
+//   // The normal pattern changed: adapt from ~43 new rows, in milliseconds.
+//   auto [adapted, report] = detector.retrain(lara::read_series("new.csv"), lara::RetrainConfig{});
+//   adapted.save("adapted.lara");
+//
+// Every function throws lara::Error (lara/error.h) on failure. No LibTorch type appears here.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lara/config.h"
+#include "lara/error.h"
+#include "lara/series.h"
+
+namespace lara {
+
+//! Scores of a series: one per row, so that they line up with a label file.
+struct ScoreResult {
+    std::int64_t first_row = 0;        // file row of scores[0]
+    std::int64_t n_rows = 0, n_metrics = 0;
+    std::vector<double> scores;        // −log p of each row's last-step reconstruction (nats)
+    std::vector<float> contributions;  // [n_rows, n_metrics]: each metric's share of the score
+    double threshold = 0;
+    std::vector<int> anomalies;        // 1 where score > threshold
+
+    //! The k metrics with the largest contributions at `row` (0-based within this result), largest first.
+    std::vector<int> top_metrics(std::int64_t row, int k) const;
+};
+
+//! What one retraining did, and what it cost.
+struct RetrainReport {
+    std::string method;
+    std::int64_t n_rows = 0, n_windows = 0;
+    double ruminate_ms = 0, fit_ms = 0, recalibrate_ms = 0, total_ms = 0;
+    std::int64_t peak_rss_bytes = 0;
+    double objective_z = 0, objective_x = 0;  // LARA: the convex objectives at their optimum
+    double ess_mean = 0, ess_min = 0;         // LARA: effective sample size of the ruminate block
+    std::int64_t iterations = 0;              // LARA with the iterative solver
+    std::vector<double> loss_curve_z, loss_curve_x;
+    double threshold_before = 0, threshold_after = 0;
+
+    nlohmann::json to_json() const;
+};
+
+//! A trained detector: normaliser, frozen VAE, adjusting maps and threshold. Copies are cheap and
+//! share the immutable state; retrain() returns a new detector and leaves this one as it was.
+class Detector {
+public:
+    using Progress = std::function<void(const TrainProgress&)>;
+
+    static Detector train(const Series& series, ModelConfig model, const TrainConfig& train,
+                          const ThresholdConfig& threshold, const Progress& progress = {});
+    ScoreResult score(const Series& series) const;
+    std::pair<Detector, RetrainReport> retrain(const Series& new_rows, const RetrainConfig& config) const;
+
+    void save(const std::string& path) const;  // atomic: a temporary file, then rename
+    static Detector load(const std::string& path);
+    nlohmann::json info() const;               // the effective configs, sizes and history
+
+    const ModelConfig& model_config() const;
+    double threshold() const;
+    std::int64_t generation() const;           // 0 when trained, +1 per retraining
+    //! Number of stored parameters (weights and maps); retraining with LARA does not change it.
+    std::int64_t parameter_count() const;
+
+    struct State;
+    explicit Detector(std::shared_ptr<const State> state);
+
+private:
+    std::shared_ptr<const State> state_;
+};
+
+}  // namespace lara

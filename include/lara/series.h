@@ -1,0 +1,51 @@
+// lara/series.h: the in-memory multivariate time series and its readers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lara {
+
+//! T time steps × d metrics, row-major float32. `first_row` is the 0-based data-row number of
+//! row 0 in the file it came from, so outputs can be lined up with the file and its labels.
+struct Series {
+    std::int64_t n_rows = 0;
+    std::int64_t n_metrics = 0;
+    std::vector<float> values;              // n_rows * n_metrics, row-major
+    std::vector<std::string> metric_names;  // from the header line; empty when there is none
+    std::vector<double> timestamps;         // epoch seconds; empty when the file has no timestamp column
+    std::int64_t first_row = 0;             // data-row index of row 0 in `source`
+    std::string source;                     // file path, or a description of a generated series
+
+    float at(std::int64_t row, std::int64_t metric) const { return values[static_cast<std::size_t>(row * n_metrics + metric)]; }
+    //! Rows [from, to) as a new series (first_row and timestamps follow).
+    Series slice(std::int64_t from, std::int64_t to) const;
+};
+
+enum class FillPolicy {
+    reject,   // NaN, infinity or an empty field is an error (the default)
+    forward,  // replaced by the same metric's previous value; an error on the first row
+};
+
+enum class TimestampColumn {
+    detect,  // the first column is a timestamp if its header is time/timestamp/date/ts, or its values are ISO-8601
+    none,    // every column is a metric
+    first,   // the first column is a timestamp (ISO-8601 or epoch seconds)
+};
+
+struct ReadOptions {
+    std::int64_t from = 0;  // first data row to keep (0-based, header excluded)
+    std::int64_t to = -1;   // one past the last data row to keep; -1 means the end of the file
+    FillPolicy fill = FillPolicy::reject;
+    TimestampColumn timestamp = TimestampColumn::detect;
+};
+
+//! Reads a comma-separated numeric file: one time step per line, an optional header line, an
+//! optional leading timestamp column. Throws lara::Error (kind data) naming file:line:column.
+Series read_series(const std::string& path, const ReadOptions& options = {});
+
+//! Reads one 0/1 label per line, data rows [from, to) (to = -1: to the end).
+std::vector<int> read_labels(const std::string& path, std::int64_t from = 0, std::int64_t to = -1);
+
+}  // namespace lara

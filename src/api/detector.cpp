@@ -1,0 +1,268 @@
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "api/detector_state.h"
+#include "core/resources.h"
+#include "detect/scorer.h"
+#include "detect/spot.h"
+#include "model/trainer.h"
+#include "persist/model_file.h"
+#include "retrain/retrainer.h"
+
+namespace lara {
+namespace {
+
+constexpr const char* kKind = "lara-detector";
+
+torch::Tensor to_tensor(const std::vector<float>& values, std::int64_t rows, std::int64_t cols) {
+    return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}).clone();
+}
+
+torch::Tensor normalised(const data::Normalizer& normalizer, const Series& series, std::int64_t window) {
+    const auto values = normalizer.transform(series);
+    if (series.n_rows < window)
+        throw Error(ErrorKind::data, series.source + ": " + std::to_string(series.n_rows) +
+                                         " rows are fewer than one window (" + std::to_string(window) + ")");
+    return to_tensor(values, series.n_rows, series.n_metrics);
+}
+
+double median(std::vector<double> values) {
+    const auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+    std::nth_element(values.begin(), mid, values.end());
+    return *mid;
+}
+
+void set_threshold(Detector::State& s, const std::vector<double>& scores) {
+    s.score_median = median(scores);
+    if (s.threshold_config.method == "fixed") {
+        s.threshold = s.threshold_config.value;
+        s.threshold_fit = nullptr;
+        return;
+    }
+    const auto fit = detect::fit_spot(scores, s.threshold_config.risk, s.threshold_config.init_quantile);
+    s.threshold = fit.threshold;
+    s.threshold_fit = {{"init_threshold", fit.init_threshold}, {"gamma", fit.gamma}, {"sigma", fit.sigma},
+                       {"n", fit.n}, {"n_peaks", fit.n_peaks}};
+}
+
+std::vector<float> tensor_values(const torch::Tensor& t) {
+    const auto c = t.contiguous();
+    return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+retrain::AffineMap map_from(const persist::ModelFile& file, const std::string& name, std::int64_t expected_sizes[2]) {
+    const auto A = file.sections.find("maps/" + name + "_A");
+    const auto b = file.sections.find("maps/" + name + "_b");
+    if (A == file.sections.end() || b == file.sections.end())
+        throw Error(ErrorKind::model, "model file lacks the adjusting map " + name);
+    const auto n = static_cast<std::int64_t>(b->second.size());
+    if ((n != expected_sizes[0] && n != expected_sizes[1]) || static_cast<std::int64_t>(A->second.size()) != n * n)
+        throw Error(ErrorKind::model, "model file's adjusting map " + name + " has the wrong size");
+    return {to_tensor(A->second, n, n), to_tensor(b->second, 1, n).view({n})};
+}
+
+}  // namespace
+
+std::vector<int> ScoreResult::top_metrics(std::int64_t row, int k) const {
+    std::vector<int> order(static_cast<std::size_t>(n_metrics));
+    std::iota(order.begin(), order.end(), 0);
+    const float* c = contributions.data() + row * n_metrics;
+    const auto kept = std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)), order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(),
+                      [c](int a, int b) { return c[a] > c[b] || (c[a] == c[b] && a < b); });
+    order.resize(kept);
+    return order;
+}
+
+nlohmann::json RetrainReport::to_json() const {
+    nlohmann::json j = {{"method", method},
+                        {"n_rows", n_rows},
+                        {"n_windows", n_windows},
+                        {"wall_ms", {{"ruminate", ruminate_ms}, {"fit", fit_ms}, {"recalibrate", recalibrate_ms}, {"total", total_ms}}},
+                        {"peak_rss_mb", static_cast<double>(peak_rss_bytes) / (1024.0 * 1024.0)},
+                        {"threshold", {{"before", threshold_before}, {"after", threshold_after}}}};
+    if (method == "lara") {
+        j["objective"] = {{"z", objective_z}, {"x", objective_x}};
+        j["ess"] = {{"mean", ess_mean}, {"min", ess_min}};
+        if (iterations > 0) j["iterations"] = iterations;
+    }
+    return j;
+}
+
+Detector::Detector(std::shared_ptr<const State> state) : state_(std::move(state)) {}
+
+const ModelConfig& Detector::model_config() const { return state_->model; }
+double Detector::threshold() const { return state_->threshold; }
+std::int64_t Detector::generation() const { return state_->generation; }
+
+std::int64_t Detector::parameter_count() const {
+    std::int64_t count = 0;
+    for (const auto& p : state_->adjusted.vae()->parameters()) count += p.numel();
+    const auto& z = state_->adjusted.z_map();
+    const auto& x = state_->adjusted.x_map();
+    return count + z.A.numel() + z.b.numel() + x.A.numel() + x.b.numel();
+}
+
+Detector Detector::train(const Series& series, ModelConfig model, const TrainConfig& train,
+                         const ThresholdConfig& threshold, const Progress& progress) {
+    model.n_metrics = series.n_metrics;
+    model.validate();
+    train.validate();
+    threshold.validate();
+    const auto normalizer = data::Normalizer::fit(series);
+    const auto values = normalised(normalizer, series, model.window);
+
+    torch::manual_seed(train.seed);
+    auto vae = model::make_vae(model);
+    const auto windows = model::sliding_windows(values, model.window).contiguous();
+    const auto history = model::train_vae(*vae, windows, train, progress);
+
+    auto state = std::make_shared<State>(model, train, threshold, normalizer, retrain::AdjustedModel(vae));
+    state->training = {{"source", series.source}, {"first_row", series.first_row}, {"n_rows", series.n_rows},
+                       {"epochs_run", history.train_loss.size()}, {"best_epoch", history.best_epoch},
+                       {"train_loss", history.train_loss.back()}, {"val_loss", history.val_loss.back()},
+                       {"seconds", history.seconds}};
+    set_threshold(*state, detect::score_steps(state->adjusted, values).scores);
+    return Detector(state);
+}
+
+ScoreResult Detector::score(const Series& series) const {
+    const auto& s = *state_;
+    auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window));
+    ScoreResult result;
+    result.first_row = series.first_row;
+    result.n_rows = steps.n_rows;
+    result.n_metrics = steps.n_metrics;
+    result.scores = std::move(steps.scores);
+    result.contributions = std::move(steps.contributions);
+    result.threshold = s.threshold;
+    result.anomalies.reserve(result.scores.size());
+    for (double v : result.scores) result.anomalies.push_back(v > s.threshold ? 1 : 0);
+    return result;
+}
+
+std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, const RetrainConfig& config) const {
+    config.validate();
+    core::reset_peak_rss();
+    const core::Timer total;
+    const auto& old = *state_;
+    auto next = std::make_shared<State>(old);
+    RetrainReport report;
+    report.method = config.method;
+    report.n_rows = new_rows.n_rows;
+    report.threshold_before = old.threshold;
+
+    if (config.method == "renorm") next->normalizer = data::Normalizer::fit(new_rows, old.normalizer.clip());
+    const auto values = normalised(next->normalizer, new_rows, old.model.window);
+    const auto windows = model::sliding_windows(values, old.model.window).contiguous();
+    report.n_windows = windows.size(0);
+
+    if (config.method == "lara") {
+        auto fit = retrain::retrain_lara(old.adjusted, windows, config);
+        next->adjusted = fit.model;
+        report.ruminate_ms = fit.ruminate_ms;
+        report.fit_ms = fit.fit_ms;
+        report.objective_z = fit.objective_z;
+        report.objective_x = fit.objective_x;
+        report.ess_mean = fit.ess_mean;
+        report.ess_min = fit.ess_min;
+        report.iterations = fit.iterations;
+        report.loss_curve_z = std::move(fit.loss_curve_z);
+        report.loss_curve_x = std::move(fit.loss_curve_x);
+    } else if (config.method == "finetune" || config.method == "scratch") {
+        const core::Timer fit;
+        next->adjusted = config.method == "finetune" ? retrain::retrain_finetune(old.adjusted, windows, config)
+                                                     : retrain::retrain_scratch(old.adjusted, windows, config);
+        report.fit_ms = fit.milliseconds();
+    }
+
+    // Recalibration without labels: the old threshold moved by how far the median score of the
+    // new rows (under the new model) lies from the median score the threshold was last set on.
+    const core::Timer recalibrate;
+    if (config.recalibrate == "shift") {
+        const double new_median = median(detect::score_steps(next->adjusted, values).scores);
+        next->threshold = old.threshold + (new_median - old.score_median);
+        next->score_median = new_median;
+    }
+    report.recalibrate_ms = recalibrate.milliseconds();
+    report.threshold_after = next->threshold;
+    next->generation = old.generation + 1;
+    next->history.push_back({{"generation", next->generation}, {"method", config.method},
+                             {"source", new_rows.source}, {"first_row", new_rows.first_row}, {"n_rows", new_rows.n_rows},
+                             {"config", config.to_json()}});
+    report.total_ms = total.milliseconds();
+    report.peak_rss_bytes = core::peak_rss_bytes();
+    return {Detector(next), report};
+}
+
+void Detector::save(const std::string& path) const {
+    const auto& s = *state_;
+    persist::ModelFile file;
+    file.meta = {{"kind", kKind},
+                 {"model", s.model.to_json()},
+                 {"train", s.train.to_json()},
+                 {"threshold_config", s.threshold_config.to_json()},
+                 {"threshold", {{"value", s.threshold}, {"score_median", s.score_median}, {"fit", s.threshold_fit}}},
+                 {"normalizer", s.normalizer.to_json()},
+                 {"training", s.training},
+                 {"history", s.history},
+                 {"generation", s.generation}};
+    file.sections = model::export_weights(*s.adjusted.vae());
+    file.sections["maps/z_A"] = tensor_values(s.adjusted.z_map().A);
+    file.sections["maps/z_b"] = tensor_values(s.adjusted.z_map().b);
+    file.sections["maps/x_A"] = tensor_values(s.adjusted.x_map().A);
+    file.sections["maps/x_b"] = tensor_values(s.adjusted.x_map().b);
+    persist::write_model_file(path, file);
+}
+
+Detector Detector::load(const std::string& path) {
+    const auto file = persist::read_model_file(path);
+    try {
+        if (file.meta.value("kind", "") != kKind)
+            throw Error(ErrorKind::model, "not a lara detector (metadata kind is not \"" + std::string(kKind) + "\")");
+        const auto model = ModelConfig::from_json(file.meta.at("model"));
+        auto state = std::make_shared<State>(model, TrainConfig::from_json(file.meta.at("train")),
+                                             ThresholdConfig::from_json(file.meta.at("threshold_config")),
+                                             data::Normalizer::from_json(file.meta.at("normalizer")),
+                                             retrain::AdjustedModel(model::make_vae(model)));
+        if (state->normalizer.n_metrics() != state->model.n_metrics)
+            throw Error(ErrorKind::model, "normaliser and model disagree on the number of metrics");
+        state->threshold = file.meta.at("threshold").at("value");
+        state->score_median = file.meta.at("threshold").at("score_median");
+        state->threshold_fit = file.meta.at("threshold").at("fit");
+        state->training = file.meta.at("training");
+        state->history = file.meta.at("history");
+        state->generation = file.meta.at("generation");
+        auto vae = state->adjusted.vae();
+        model::import_weights(*vae, file.sections);
+        vae->eval();
+        if (file.version >= 2) {  // version 1 files predate retraining: identity maps
+            const auto& m = state->model;
+            std::int64_t z_sizes[2] = {m.latent, m.latent};
+            std::int64_t x_sizes[2] = {m.n_metrics, m.window * m.n_metrics};
+            state->adjusted = retrain::AdjustedModel(vae, map_from(file, "z", z_sizes), map_from(file, "x", x_sizes));
+        }
+        return Detector(state);
+    } catch (const Error& e) {
+        throw Error(ErrorKind::model, path + ": " + e.what());
+    } catch (const std::exception& e) {  // nlohmann::json or c10::Error: a field missing or of the wrong type
+        throw Error(ErrorKind::model, path + ": malformed model metadata: " + e.what());
+    }
+}
+
+nlohmann::json Detector::info() const {
+    const auto& s = *state_;
+    return {{"model", s.model.to_json()},
+            {"train", s.train.to_json()},
+            {"threshold", {{"config", s.threshold_config.to_json()}, {"value", s.threshold}, {"fit", s.threshold_fit}}},
+            {"training", s.training},
+            {"generation", s.generation},
+            {"history", s.history},
+            {"parameters", parameter_count()},
+            {"maps", {{"z_identity", s.adjusted.z_map().is_identity()}, {"x_identity", s.adjusted.x_map().is_identity()},
+                      {"x_over_window", s.adjusted.x_map_over_window()}}},
+            {"format_version", persist::kFormatVersion}};
+}
+
+}  // namespace lara

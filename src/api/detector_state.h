@@ -1,0 +1,27 @@
+// The state behind lara::Detector; private to the api layer.
+#pragma once
+
+#include "data/normalizer.h"
+#include "lara/lara.h"
+#include "retrain/adjusted_model.h"
+
+namespace lara {
+
+struct Detector::State {
+    State(ModelConfig m, TrainConfig t, ThresholdConfig th, data::Normalizer n, retrain::AdjustedModel a)
+        : model(std::move(m)), train(std::move(t)), threshold_config(std::move(th)), normalizer(std::move(n)), adjusted(std::move(a)) {}
+
+    ModelConfig model;
+    TrainConfig train;
+    ThresholdConfig threshold_config;
+    data::Normalizer normalizer;
+    retrain::AdjustedModel adjusted;
+    double threshold = 0;
+    double score_median = 0;      // median score of the rows the threshold was last set on
+    nlohmann::json threshold_fit; // SPOT's fit (t, γ, σ, peaks) when method = spot
+    nlohmann::json training;      // what training did: rows, epochs, losses, seconds
+    nlohmann::json history = nlohmann::json::array();  // one entry per retraining
+    std::int64_t generation = 0;
+};
+
+}  // namespace lara

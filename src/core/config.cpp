@@ -1,0 +1,120 @@
+// Validation and JSON form of the public config structs (include/lara/config.h).
+#include "lara/config.h"
+
+#include <cmath>
+
+#include "lara/error.h"
+
+namespace lara {
+namespace {
+
+[[noreturn]] void fail(const std::string& where, const std::string& field, const std::string& why) {
+    throw Error(ErrorKind::usage, where + ": " + field + " " + why);
+}
+
+bool one_of(const std::string& value, std::initializer_list<const char*> allowed) {
+    for (const char* a : allowed)
+        if (value == a) return true;
+    return false;
+}
+
+}  // namespace
+
+void ModelConfig::validate() const {
+    const std::string where = "model config";
+    if (!one_of(arch, {"mlp", "gru"})) fail(where, "arch", "must be mlp or gru, not \"" + arch + "\"");
+    if (window < 2 || window > 10000) fail(where, "window", "must be in [2, 10000]");
+    if (n_metrics < 1) fail(where, "n_metrics", "must be at least 1");
+    if (latent < 1 || latent > 1024) fail(where, "latent", "must be in [1, 1024]");
+    if (hidden < 1 || hidden > 65536) fail(where, "hidden", "must be in [1, 65536]");
+    if (!(min_std > 0.0 && min_std < 10.0)) fail(where, "min_std", "must be in (0, 10)");
+}
+
+nlohmann::json ModelConfig::to_json() const {
+    return {{"arch", arch}, {"window", window}, {"n_metrics", n_metrics}, {"latent", latent}, {"hidden", hidden}, {"min_std", min_std}};
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& json) {
+    ModelConfig c;
+    c.arch = json.at("arch").get<std::string>();
+    c.window = json.at("window").get<std::int64_t>();
+    c.n_metrics = json.at("n_metrics").get<std::int64_t>();
+    c.latent = json.at("latent").get<std::int64_t>();
+    c.hidden = json.at("hidden").get<std::int64_t>();
+    c.min_std = json.at("min_std").get<double>();
+    c.validate();
+    return c;
+}
+
+void TrainConfig::validate() const {
+    const std::string where = "train config";
+    if (epochs < 1) fail(where, "epochs", "must be at least 1");
+    if (batch < 1) fail(where, "batch", "must be at least 1");
+    if (!(learning_rate > 0 && learning_rate < 1)) fail(where, "learning_rate", "must be in (0, 1)");
+    if (!(val_fraction >= 0 && val_fraction < 0.9)) fail(where, "val_fraction", "must be in [0, 0.9)");
+    if (patience < 1) fail(where, "patience", "must be at least 1");
+}
+
+nlohmann::json TrainConfig::to_json() const {
+    return {{"epochs", epochs}, {"batch", batch}, {"learning_rate", learning_rate},
+            {"val_fraction", val_fraction}, {"patience", patience}, {"seed", seed}};
+}
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
+    TrainConfig c;
+    c.epochs = json.at("epochs").get<std::int64_t>();
+    c.batch = json.at("batch").get<std::int64_t>();
+    c.learning_rate = json.at("learning_rate").get<double>();
+    c.val_fraction = json.at("val_fraction").get<double>();
+    c.patience = json.at("patience").get<std::int64_t>();
+    c.seed = json.at("seed").get<std::uint64_t>();
+    c.validate();
+    return c;
+}
+
+void ThresholdConfig::validate() const {
+    const std::string where = "threshold config";
+    if (!one_of(method, {"spot", "fixed"})) fail(where, "method", "must be spot or fixed, not \"" + method + "\"");
+    if (!(risk > 0 && risk < 1)) fail(where, "risk", "must be in (0, 1)");
+    if (!(init_quantile > 0 && init_quantile < 1)) fail(where, "init_quantile", "must be in (0, 1)");
+    if (!std::isfinite(value)) fail(where, "value", "must be finite");
+}
+
+nlohmann::json ThresholdConfig::to_json() const {
+    return {{"method", method}, {"risk", risk}, {"init_quantile", init_quantile}, {"value", value}};
+}
+
+ThresholdConfig ThresholdConfig::from_json(const nlohmann::json& json) {
+    ThresholdConfig c;
+    c.method = json.at("method").get<std::string>();
+    c.risk = json.at("risk").get<double>();
+    c.init_quantile = json.at("init_quantile").get<double>();
+    c.value = json.at("value").get<double>();
+    c.validate();
+    return c;
+}
+
+void RetrainConfig::validate() const {
+    const std::string where = "retrain config";
+    if (!one_of(method, {"lara", "finetune", "scratch", "renorm"}))
+        fail(where, "method", "must be lara, finetune, scratch or renorm, not \"" + method + "\"");
+    if (n_restored < 0) fail(where, "n_restored", "must be at least 0");
+    if (n_samples < 1) fail(where, "n_samples", "must be at least 1");
+    if (!one_of(proposal, {"posterior", "prior"})) fail(where, "proposal", "must be posterior or prior");
+    if (!one_of(x_map, {"full", "diagonal", "window"})) fail(where, "x_map", "must be full, diagonal or window");
+    if (!(ridge_z > 0)) fail(where, "ridge_z", "must be positive (inf keeps the identity)");
+    if (!(ridge_x > 0)) fail(where, "ridge_x", "must be positive (inf keeps the identity)");
+    if (!one_of(solver, {"exact", "iterative"})) fail(where, "solver", "must be exact or iterative");
+    if (baseline_epochs < 1) fail(where, "baseline_epochs", "must be at least 1");
+    if (!one_of(recalibrate, {"shift", "keep"})) fail(where, "recalibrate", "must be shift or keep");
+}
+
+nlohmann::json RetrainConfig::to_json() const {
+    return {{"method", method}, {"n_restored", n_restored}, {"n_samples", n_samples}, {"proposal", proposal},
+            {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map},
+            {"ridge_z", std::isinf(ridge_z) ? nlohmann::json("inf") : nlohmann::json(ridge_z)},
+            {"ridge_x", std::isinf(ridge_x) ? nlohmann::json("inf") : nlohmann::json(ridge_x)},
+            {"solver", solver}, {"baseline_epochs", baseline_epochs}, {"recalibrate", recalibrate}, {"seed", seed}};
+}
+
+}  // namespace lara

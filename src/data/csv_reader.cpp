@@ -1,0 +1,381 @@
+// Readers for comma-separated series files and 0/1 label files (lara/series.h).
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lara/error.h"
+#include "lara/series.h"
+
+namespace lara {
+namespace {
+
+//! One comma-separated field, trimmed, and where it starts in its line (for error columns).
+struct Field {
+    std::string_view text;
+    std::size_t offset;
+};
+
+bool is_blank_char(char c) { return c == ' ' || c == '\t'; }
+
+bool is_blank(std::string_view line) {
+    return std::all_of(line.begin(), line.end(), is_blank_char);
+}
+
+std::string read_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw Error(ErrorKind::data, path + ": cannot open: is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorKind::data, path + ": cannot open: " + std::strerror(errno));
+    std::string text;
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw Error(ErrorKind::data, path + ": cannot read: " + std::strerror(errno));
+    // Spreadsheet exports often start with a UTF-8 byte-order mark; it is not part of the first field.
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    return text;
+}
+
+//! Walks the physical lines of a text, without their "\n" or "\r\n", counting them from 1.
+class LineCursor {
+public:
+    explicit LineCursor(std::string_view text) : text_(text) {}
+
+    bool next(std::string_view& line) {
+        if (pos_ >= text_.size()) return false;
+        std::size_t end = text_.find('\n', pos_);
+        if (end == std::string_view::npos) end = text_.size();
+        line = text_.substr(pos_, end - pos_);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        pos_ = end + 1;
+        ++number_;
+        return true;
+    }
+    std::int64_t number() const { return number_; }
+
+    //! Lines from here to the end that are not blank (trailing blank lines are allowed).
+    std::int64_t count_remaining_rows() const {
+        LineCursor copy = *this;
+        std::int64_t rows = 0;
+        std::string_view line;
+        while (copy.next(line))
+            if (!is_blank(line)) ++rows;
+        return rows;
+    }
+
+private:
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    std::int64_t number_ = 0;
+};
+
+void split_fields(std::string_view line, std::vector<Field>& out) {
+    out.clear();
+    std::size_t start = 0;
+    while (true) {
+        std::size_t end = line.find(',', start);
+        if (end == std::string_view::npos) end = line.size();
+        std::size_t b = start;
+        std::size_t e = end;
+        while (b < e && is_blank_char(line[b])) ++b;
+        while (e > b && is_blank_char(line[e - 1])) --e;
+        out.push_back({line.substr(b, e - b), b < e ? b : start});
+        if (end == line.size()) break;
+        start = end + 1;
+    }
+}
+
+//! Where errors point: the file, the physical line and its text.
+struct Location {
+    const std::string& path;
+    std::int64_t line_number;
+    std::string_view line;
+};
+
+[[noreturn]] void fail_at(const Location& at, std::size_t offset, const std::string& what) {
+    // Columns count characters, not bytes, so UTF-8 continuation bytes are skipped.
+    std::size_t column = 1;
+    for (std::size_t i = 0; i < offset && i < at.line.size(); ++i)
+        if ((static_cast<unsigned char>(at.line[i]) & 0xC0) != 0x80) ++column;
+    throw Error(ErrorKind::data,
+                at.path + ":" + std::to_string(at.line_number) + ":" + std::to_string(column) + ": " + what);
+}
+
+std::string quoted(std::string_view text) {
+    constexpr std::size_t max_shown = 40;
+    if (text.size() <= max_shown) return "\"" + std::string(text) + "\"";
+    return "\"" + std::string(text.substr(0, max_shown)) + "...\"";
+}
+
+std::string field_name(std::size_t index) { return "field " + std::to_string(index + 1); }
+
+//! Parses a whole field as a number, accepting nan and inf; false when it is not one.
+bool parse_double(std::string_view text, double& out) {
+    // from_chars takes no leading '+', which some writers emit.
+    if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, out);
+    if (ptr != end || text.empty()) return false;
+    if (ec == std::errc::result_out_of_range) {
+        // from_chars leaves `out` unset here; strtod tells underflow (≈0) from overflow, which
+        // becomes ±DBL_MAX so that it reads as too large rather than as a written "inf".
+        out = std::strtod(std::string(text).c_str(), nullptr);
+        if (std::isinf(out)) out = std::copysign(std::numeric_limits<double>::max(), out);
+        return true;
+    }
+    return ec == std::errc();
+}
+
+int days_in_month(int year, int month) {
+    static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+//! Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), year ≥ 0.
+std::int64_t days_from_civil(int year, int month, int day) {
+    year -= month <= 2;
+    const int era = year / 400;
+    const int year_of_era = year - era * 400;
+    const int day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+    const int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return static_cast<std::int64_t>(era) * 146097 + day_of_era - 719468;
+}
+
+//! YYYY-MM-DD, optionally followed by T or a space, hh:mm[:ss[.fraction]] and Z or ±hh[[:]mm].
+//! Without an offset the time is taken as UTC.
+bool parse_iso8601(std::string_view s, double& out) {
+    std::size_t i = 0;
+    auto digits = [&](int count, int& value) {
+        if (i + static_cast<std::size_t>(count) > s.size()) return false;
+        value = 0;
+        for (int k = 0; k < count; ++k, ++i) {
+            if (s[i] < '0' || s[i] > '9') return false;
+            value = value * 10 + (s[i] - '0');
+        }
+        return true;
+    };
+    auto take = [&](char c) {
+        if (i < s.size() && s[i] == c) return ++i, true;
+        return false;
+    };
+    int year = 0, month = 0, day = 0;
+    if (!digits(4, year) || !take('-') || !digits(2, month) || !take('-') || !digits(2, day)) return false;
+    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
+    double seconds = 0.0;
+    if (i < s.size()) {
+        if (!take('T') && !take('t') && !take(' ')) return false;
+        int hour = 0, minute = 0, second = 0;
+        if (!digits(2, hour) || !take(':') || !digits(2, minute)) return false;
+        double fraction = 0.0;
+        if (take(':')) {
+            if (!digits(2, second)) return false;
+            if (take('.') || take(',')) {
+                double scale = 0.1;
+                const std::size_t first = i;
+                for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale *= 0.1) fraction += (s[i] - '0') * scale;
+                if (i == first) return false;
+            }
+        }
+        if (hour > 23 || minute > 59 || second > 60) return false;  // 60: a leap second
+        seconds = hour * 3600.0 + minute * 60.0 + second + fraction;
+        const bool utc = take('Z') || take('z');
+        if (!utc && i < s.size() && (s[i] == '+' || s[i] == '-')) {
+            const double sign = s[i++] == '+' ? 1.0 : -1.0;
+            int offset_hours = 0, offset_minutes = 0;
+            if (!digits(2, offset_hours)) return false;
+            if ((take(':') || i < s.size()) && !digits(2, offset_minutes)) return false;
+            if (offset_hours > 23 || offset_minutes > 59) return false;
+            seconds -= sign * (offset_hours * 3600.0 + offset_minutes * 60.0);
+        }
+    }
+    if (i != s.size()) return false;
+    out = static_cast<double>(days_from_civil(year, month, day)) * 86400.0 + seconds;
+    return true;
+}
+
+bool parse_timestamp(std::string_view text, double& out) {
+    if (parse_iso8601(text, out)) return true;
+    return parse_double(text, out) && std::isfinite(out);
+}
+
+bool is_time_name(std::string_view name) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    return lower == "time" || lower == "timestamp" || lower == "date" || lower == "datetime" || lower == "ts";
+}
+
+bool is_header(const std::vector<Field>& fields, TimestampColumn mode) {
+    double ignored = 0.0;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        const std::string_view text = fields[i].text;
+        if (text.empty()) continue;
+        if (i == 0 && mode != TimestampColumn::none && parse_timestamp(text, ignored)) continue;
+        if (!parse_double(text, ignored)) return true;
+    }
+    return false;
+}
+
+//! Checks [from, to) against a file of `rows` data rows and returns the end row (to = -1 → rows;
+//! a `to` past the end is clamped, so a series and its labels can share one range).
+std::int64_t checked_end(const std::string& path, std::int64_t rows, std::int64_t from, std::int64_t to) {
+    const char* problem = nullptr;
+    if (from < 0)
+        problem = "from is negative";
+    else if (to < -1)
+        problem = "to must be a row number or -1 (the end)";
+    else if (to != -1 && from > to)
+        problem = "from is after to";
+    else if (from > rows)
+        problem = "from is past the last row";
+    if (problem)
+        throw Error(ErrorKind::usage, "row range [" + std::to_string(from) + ", " +
+                                          (to == -1 ? std::string("end") : std::to_string(to)) + ") does not fit " +
+                                          path + " (" + std::to_string(rows) + " data rows): " + problem);
+    return to == -1 ? rows : std::min(to, rows);
+}
+
+[[noreturn]] void fail_no_rows(const std::string& path) { throw Error(ErrorKind::data, path + ": no data rows"); }
+
+[[noreturn]] void fail_blank(const Location& at) {
+    fail_at(at, 0, "blank line between data rows (only trailing blank lines are allowed)");
+}
+
+//! Reads the first line, which must exist and not be blank; a file of blank lines has no rows.
+std::string_view first_line(const std::string& path, LineCursor& lines) {
+    std::string_view line;
+    if (!lines.next(line)) fail_no_rows(path);
+    if (is_blank(line)) {
+        if (lines.count_remaining_rows() == 0) fail_no_rows(path);
+        fail_blank({path, lines.number(), line});
+    }
+    return line;
+}
+
+}  // namespace
+
+Series read_series(const std::string& path, const ReadOptions& options) {
+    const std::string text = read_file(path);
+    LineCursor lines(text);
+    std::vector<Field> fields;
+
+    std::string_view line = first_line(path, lines);
+    split_fields(line, fields);
+    const bool header = is_header(fields, options.timestamp);
+    const std::vector<Field> header_fields = header ? fields : std::vector<Field>();
+
+    const std::int64_t rows = header ? lines.count_remaining_rows() : lines.count_remaining_rows() + 1;
+    if (rows == 0) throw Error(ErrorKind::data, path + ": no data rows after the header line");
+    const std::int64_t end = checked_end(path, rows, options.from, options.to);
+
+    // The first data line decides the timestamp column (detect) and, without a header, the width.
+    LineCursor peek = lines;
+    std::vector<Field> first_data = fields;
+    if (header) {
+        std::string_view next;
+        peek.next(next);
+        split_fields(next, first_data);
+    }
+    bool has_timestamp = options.timestamp == TimestampColumn::first;
+    if (options.timestamp == TimestampColumn::detect) {
+        double ignored = 0.0;
+        has_timestamp = (header && is_time_name(header_fields[0].text)) || parse_iso8601(first_data[0].text, ignored);
+    }
+    const std::size_t width = header ? header_fields.size() : first_data.size();
+    const std::size_t skip = has_timestamp ? 1 : 0;
+    if (width <= skip)
+        throw Error(ErrorKind::data, path + ": no metric columns (the only column is the timestamp)");
+
+    Series series;
+    series.n_metrics = static_cast<std::int64_t>(width - skip);
+    series.first_row = options.from;
+    series.source = path;
+    for (std::size_t i = skip; header && i < header_fields.size(); ++i)
+        series.metric_names.emplace_back(header_fields[i].text);
+    series.values.reserve(static_cast<std::size_t>((end - options.from) * series.n_metrics));
+    if (has_timestamp) series.timestamps.reserve(static_cast<std::size_t>(end - options.from));
+
+    std::vector<float> row(width - skip);
+    for (std::int64_t r = 0; r < end; ++r) {
+        if (r > 0 || header) {
+            lines.next(line);  // `rows` counted the lines, so there is one
+            split_fields(line, fields);
+        }
+        const Location at{path, lines.number(), line};
+        if (is_blank(line)) fail_blank(at);  // rows remain after it, so it is not trailing
+        if (fields.size() != width) {
+            const std::string what = "expected " + std::to_string(width) + " fields (as " +
+                                     (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size());
+            fail_at(at, fields.size() > width ? fields[width].offset : line.size(), what);
+        }
+        const bool kept = r >= options.from;
+        if (has_timestamp) {
+            double seconds = 0.0;
+            if (!parse_timestamp(fields[0].text, seconds))
+                fail_at(at, fields[0].offset,
+                        "field 1 is not a timestamp (ISO-8601 or epoch seconds): " + quoted(fields[0].text));
+            if (kept) series.timestamps.push_back(seconds);
+        }
+        for (std::size_t i = skip; i < width; ++i) {
+            const Field& field = fields[i];
+            double value = 0.0;
+            if (!field.text.empty() && !parse_double(field.text, value))
+                fail_at(at, field.offset, field_name(i) + " is not a number: " + quoted(field.text));
+            if (field.text.empty() || !std::isfinite(value)) {
+                const std::string what = field_name(i) + (field.text.empty()   ? " is empty"
+                                                          : std::isnan(value) ? " is NaN"
+                                                                              : " is infinite");
+                if (options.fill == FillPolicy::reject)
+                    fail_at(at, field.offset, what + " (use --fill forward to repeat the previous row's value)");
+                if (r == 0) fail_at(at, field.offset, what + " on the first data row, so there is nothing to fill forward");
+                continue;  // row[] still holds this metric's previous value
+            }
+            if (std::fabs(value) > std::numeric_limits<float>::max())
+                fail_at(at, field.offset, field_name(i) + " does not fit in a 32-bit float: " + quoted(field.text));
+            row[i - skip] = static_cast<float>(value);
+        }
+        if (kept) series.values.insert(series.values.end(), row.begin(), row.end());
+    }
+    series.n_rows = end - options.from;
+    return series;
+}
+
+std::vector<int> read_labels(const std::string& path, std::int64_t from, std::int64_t to) {
+    const std::string text = read_file(path);
+    LineCursor lines(text);
+    std::string_view line = first_line(path, lines);
+    const std::int64_t end = checked_end(path, lines.count_remaining_rows() + 1, from, to);
+
+    std::vector<int> labels;
+    labels.reserve(static_cast<std::size_t>(end - from));
+    for (std::int64_t r = 0; r < end; ++r) {
+        if (r > 0) lines.next(line);
+        const Location at{path, lines.number(), line};
+        if (is_blank(line)) fail_blank(at);
+        std::size_t b = 0;
+        std::size_t e = line.size();
+        while (is_blank_char(line[b])) ++b;
+        while (is_blank_char(line[e - 1])) --e;
+        const std::string_view field = line.substr(b, e - b);
+        double value = -1.0;
+        // "0" and "1" are nearly every line; the number parser handles "0.0" and "1.0".
+        if (field == "0" || field == "1")
+            value = field[0] - '0';
+        else if (!parse_double(field, value))
+            value = -1.0;
+        if (value != 0.0 && value != 1.0) fail_at(at, b, "label must be 0 or 1, got " + quoted(field));
+        if (r >= from) labels.push_back(static_cast<int>(value));
+    }
+    return labels;
+}
+
+}  // namespace lara

@@ -1,0 +1,37 @@
+// Per-metric standardisation fitted on training rows only and saved with the model.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lara/series.h"
+
+namespace lara::data {
+
+//! x' = clip((x − mean) / scale, ±clip). Statistics are accumulated in double because
+//! JumpStarter's raw metrics reach 1e8. A constant metric gets scale max(|mean|, 1), so any later
+//! departure shows up relative to its level instead of dividing by zero. Clipping keeps one wild
+//! value from dominating a window; a clipped value is still far outside the training range.
+class Normalizer {
+public:
+    static constexpr double kDefaultClip = 10.0;
+
+    static Normalizer fit(const Series& series, double clip = kDefaultClip);
+    //! Normalised copy of the values, row-major like Series::values. Throws Error(data) on a metric-count mismatch.
+    std::vector<float> transform(const Series& series) const;
+
+    std::int64_t n_metrics() const { return static_cast<std::int64_t>(mean_.size()); }
+    const std::vector<double>& mean() const { return mean_; }
+    const std::vector<double>& scale() const { return scale_; }
+    double clip() const { return clip_; }
+
+    nlohmann::json to_json() const;
+    static Normalizer from_json(const nlohmann::json& json);
+
+private:
+    std::vector<double> mean_, scale_;
+    double clip_ = kDefaultClip;
+};
+
+}  // namespace lara::data

@@ -1,0 +1,38 @@
+// eval/interpretation.h: interpretation labels (which metrics caused each anomaly segment) and
+// HitRate@P%, the OmniAnomaly measure of how well a per-metric ranking finds those causes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lara::eval {
+
+//! Rows [begin, end), 0-based, and the 0-based metrics that caused the anomaly there (sorted, unique).
+struct InterpretationSegment {
+    std::int64_t begin = 0, end = 0;
+    std::vector<int> metrics;
+};
+
+//! How the second number of a line `a-b:...` ends its segment. The two public data sets differ,
+//! as their test_label files show: in SMD (OmniAnomaly) the rows labelled 1 are exactly [a, b),
+//! in ASD (InterFusion) exactly [a, b], for every segment of every file.
+enum class SegmentEnd {
+    exclusive,  // SMD: `385-417` is rows 385 … 416
+    inclusive,  // ASD: `760-765` is rows 760 … 765
+};
+
+//! Reads lines `a-b:d1,d2,…` (0-based rows a, b; 1-based dimensions), skipping blank lines.
+//! Throws lara::Error (data) with "file:line: ..." for anything else, an empty segment, or no metric.
+std::vector<InterpretationSegment> read_interpretation(const std::string& path,
+                                                       SegmentEnd end = SegmentEnd::exclusive);
+
+//! HitRate@P% (Su et al., KDD 2019): for each time step t inside a segment, with G_t the union of
+//! the causes of the segments containing t, hit_t = |top ∩ G_t| / |G_t| where top is the first
+//! ⌊P/100 · |G_t|⌋ entries of ranked_metrics[t] (most anomalous first; missing ranks are misses).
+//! Returns the mean of hit_t. Throws lara::Error: usage for percent <= 0; data for no segment or a
+//! segment that runs past ranked_metrics.
+double hit_rate(const std::vector<std::vector<int>>& ranked_metrics,
+                const std::vector<InterpretationSegment>& segments, double percent);
+
+}  // namespace lara::eval

@@ -1,0 +1,50 @@
+#include "model/mlp_vae.h"
+
+namespace lara::model {
+namespace F = torch::nn::functional;
+
+namespace {
+constexpr double kEncoderMinStd = 1e-4;
+}
+
+MlpVae::MlpVae(const ModelConfig& c) : Vae(c) {
+    const auto flat = c.window * c.n_metrics;
+    encoder_ = register_module("encoder", torch::nn::Sequential(torch::nn::Linear(flat, c.hidden), torch::nn::ReLU(),
+                                                                torch::nn::Linear(c.hidden, c.hidden), torch::nn::ReLU()));
+    encoder_out_ = register_module("encoder_out", torch::nn::Linear(c.hidden, 2 * c.latent));
+    decoder_ = register_module("decoder", torch::nn::Sequential(torch::nn::Linear(c.latent, c.hidden), torch::nn::ReLU(),
+                                                                torch::nn::Linear(c.hidden, c.hidden), torch::nn::ReLU()));
+    // Output rows: the means of all w·d elements (time-major), then their raw standard deviations.
+    decoder_out_ = register_module("decoder_out", torch::nn::Linear(c.hidden, 2 * flat));
+}
+
+Gaussian MlpVae::encode(const torch::Tensor& x) {
+    const auto out = encoder_out_(encoder_->forward(x.flatten(1)));
+    const auto parts = out.chunk(2, 1);
+    const auto std = F::softplus(parts[1]) + kEncoderMinStd;
+    return {parts[0], std.square()};
+}
+
+torch::Tensor MlpVae::decoder_hidden(const torch::Tensor& z) { return decoder_->forward(z); }
+
+Gaussian MlpVae::decode(const torch::Tensor& z) {
+    const auto& c = config();
+    const auto parts = decoder_out_(decoder_hidden(z)).chunk(2, 1);
+    const auto std = F::softplus(parts[1]) + c.min_std;
+    return {parts[0].view({-1, c.window, c.n_metrics}), std.square().view({-1, c.window, c.n_metrics})};
+}
+
+Gaussian MlpVae::decode_last(const torch::Tensor& z) {
+    const auto& c = config();
+    const auto flat = c.window * c.n_metrics;
+    const auto last = (c.window - 1) * c.n_metrics;
+    const auto& W = decoder_out_->weight;
+    const auto& b = decoder_out_->bias;
+    const auto h = decoder_hidden(z);
+    const auto mean = F::linear(h, W.narrow(0, last, c.n_metrics), b.narrow(0, last, c.n_metrics));
+    const auto raw_std = F::linear(h, W.narrow(0, flat + last, c.n_metrics), b.narrow(0, flat + last, c.n_metrics));
+    const auto std = F::softplus(raw_std) + c.min_std;
+    return {mean, std.square()};
+}
+
+}  // namespace lara::model

@@ -1,0 +1,30 @@
+// ELBO training with Adam on shuffled minibatches, a held-out tail for early stopping.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/vae.h"
+
+namespace lara::model {
+
+using lara::TrainConfig;
+
+struct TrainHistory {
+    std::vector<double> train_loss, val_loss;
+    std::int64_t best_epoch = 0;  // 1-based; its weights are the ones kept
+    double seconds = 0;
+};
+
+using ProgressFn = std::function<void(const TrainProgress&)>;
+
+//! Trains `vae` in place on windows [N, w, d]. Deterministic for a given seed and thread count.
+TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig& config, const ProgressFn& progress = {});
+
+//! Mean negative ELBO per window element over `windows`, in batches, without gradients.
+double mean_loss(Vae& vae, const torch::Tensor& windows, std::int64_t batch = 1024);
+
+}  // namespace lara::model

@@ -1,0 +1,55 @@
+// The VAE behind one interface: a Gaussian encoder q(z|x), a Gaussian decoder p(x|z), each
+// callable on its own, because the ruminate block of retraining samples and decodes separately.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "lara/config.h"
+
+namespace lara::model {
+
+using lara::ModelConfig;
+
+//! A diagonal Gaussian: mean and variance of the same shape.
+struct Gaussian {
+    torch::Tensor mean;
+    torch::Tensor var;
+};
+
+//! Log-density of x under a diagonal Gaussian, per element (no reduction).
+torch::Tensor gaussian_log_density(const torch::Tensor& x, const Gaussian& g);
+
+//! Windows are [batch, window, metric]; latents are [batch, latent]. Float32 throughout.
+class Vae : public torch::nn::Module {
+public:
+    explicit Vae(ModelConfig config) : config_(std::move(config)) {}
+    const ModelConfig& config() const { return config_; }
+
+    virtual Gaussian encode(const torch::Tensor& x) = 0;
+    virtual Gaussian decode(const torch::Tensor& z) = 0;
+    //! The decoder's distribution of the last time step only, [batch, metric]. Scoring needs
+    //! nothing else, and the MLP computes it with 1/w of the output layer's work.
+    virtual Gaussian decode_last(const torch::Tensor& z);
+
+    //! Reparameterised draws z = μ + σ·ε, [n_samples, batch, latent].
+    static torch::Tensor sample(const Gaussian& q, std::int64_t n_samples);
+    //! Per-window ELBO with one reparameterised sample and the analytic KL term, [batch].
+    torch::Tensor elbo(const torch::Tensor& x);
+
+private:
+    ModelConfig config_;
+};
+
+std::shared_ptr<Vae> make_vae(const ModelConfig& config);
+
+//! Weights as named float arrays (for the model file) and back; load checks names and shapes.
+std::map<std::string, std::vector<float>> export_weights(Vae& vae);
+void import_weights(Vae& vae, const std::map<std::string, std::vector<float>>& sections);
+
+//! Sliding windows of length w at stride 1 over a [T, d] series: a [T−w+1, w, d] view, no copy.
+torch::Tensor sliding_windows(const torch::Tensor& series, std::int64_t window);
+
+}  // namespace lara::model

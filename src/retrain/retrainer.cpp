@@ -1,0 +1,93 @@
+#include "retrain/retrainer.h"
+
+#include "core/resources.h"
+#include "model/trainer.h"
+#include "retrain/ridge_solver.h"
+#include "retrain/ruminator.h"
+
+namespace lara::retrain {
+namespace {
+
+RidgeOptions ridge_options(const RetrainConfig& config, double ridge, bool diagonal) {
+    RidgeOptions options;
+    options.ridge = ridge;
+    options.diagonal = diagonal;
+    options.solver = config.solver;
+    return options;
+}
+
+TrainConfig baseline_training(const RetrainConfig& config, const torch::Tensor& windows) {
+    TrainConfig train;
+    train.epochs = config.baseline_epochs;
+    train.val_fraction = 0;  // K windows are too few to hold any out
+    train.batch = std::max<std::int64_t>(windows.size(0), 1);
+    train.seed = config.seed;
+    return train;
+}
+
+}  // namespace
+
+LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config) {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(config.seed);
+    const auto& mc = current.config();
+    LaraFit fit{current, 0, 0, 0, 0, 0, 0, 0, {}, {}};
+
+    core::Timer ruminate_timer;
+    const auto u = current.encode(windows).mean;  // [K, m]
+    torch::Tensor z_tilde = u;
+    if (config.ruminate && config.fit_z) {
+        RuminateOptions options;
+        options.n_restored = config.n_restored;
+        options.n_samples = config.n_samples;
+        options.prior_proposal = config.proposal == "prior";
+        const auto r = ruminate(current, windows, options);
+        z_tilde = r.z_tilde;
+        fit.ess_mean = r.ess.mean().item<double>();
+        fit.ess_min = r.ess.min().item<double>();
+    }
+    fit.ruminate_ms = ruminate_timer.milliseconds();
+
+    core::Timer fit_timer;
+    AffineMap z_new = AffineMap::identity(mc.latent);
+    if (config.fit_z) {
+        const auto stage = fit_ridge(u, z_tilde, ridge_options(config, config.ridge_z, false));
+        z_new = stage.map;
+        fit.objective_z = stage.objective;
+        fit.iterations += stage.iterations;
+        fit.loss_curve_z = stage.loss_curve;
+    }
+    const bool over_window = config.x_map == "window";
+    AffineMap x_new = AffineMap::identity(over_window ? mc.window * mc.n_metrics : mc.n_metrics);
+    if (config.fit_x) {
+        // Stage 2 with M_z fixed: x̃ = current decoder mean at the adjusted latent.
+        const auto x_tilde = current.decode(z_new.apply(u)).mean;
+        const auto flat = over_window ? std::vector<std::int64_t>{-1, mc.window * mc.n_metrics}
+                                      : std::vector<std::int64_t>{-1, mc.n_metrics};
+        const auto stage = fit_ridge(x_tilde.reshape(flat), windows.reshape(flat),
+                                     ridge_options(config, config.ridge_x, config.x_map == "diagonal"));
+        x_new = stage.map;
+        fit.objective_x = stage.objective;
+        fit.iterations += stage.iterations;
+        fit.loss_curve_x = stage.loss_curve;
+    }
+    fit.model = current.composed_with(z_new, x_new);
+    fit.fit_ms = fit_timer.milliseconds();
+    return fit;
+}
+
+AdjustedModel retrain_finetune(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config) {
+    auto vae = model::make_vae(current.config());
+    model::import_weights(*vae, model::export_weights(*current.vae()));
+    model::train_vae(*vae, windows, baseline_training(config, windows));
+    return AdjustedModel(vae);
+}
+
+AdjustedModel retrain_scratch(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config) {
+    torch::manual_seed(config.seed);  // the new initial weights
+    auto vae = model::make_vae(current.config());
+    model::train_vae(*vae, windows, baseline_training(config, windows));
+    return AdjustedModel(vae);
+}
+
+}  // namespace lara::retrain

@@ -1,0 +1,31 @@
+// The retraining methods on K new windows, in one code path so that comparisons are fair:
+// LARA (ruminate, then the two convex fits) with its ablations as RetrainConfig switches, and
+// the baselines finetune and scratch. (renorm changes only the normaliser; see api/detector.)
+#pragma once
+
+#include <vector>
+
+#include "lara/config.h"
+#include "retrain/adjusted_model.h"
+
+namespace lara::retrain {
+
+struct LaraFit {
+    AdjustedModel model;
+    double ruminate_ms = 0, fit_ms = 0;
+    double objective_z = 0, objective_x = 0;   // f at the optimum of each stage
+    double ess_mean = 0, ess_min = 0;          // effective sample size over the new windows
+    std::int64_t iterations = 0;               // iterative solver only, both stages
+    std::vector<double> loss_curve_z, loss_curve_x;
+};
+
+//! Fits new maps on top of `current` and returns it composed with them (same size).
+LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config);
+
+//! Every VAE weight of a copy of the base model fine-tuned on the windows (identity maps).
+AdjustedModel retrain_finetune(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config);
+
+//! A new VAE of the same architecture trained on the windows only.
+AdjustedModel retrain_scratch(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config);
+
+}  // namespace lara::retrain

@@ -1,0 +1,107 @@
+#include "retrain/ridge_solver.h"
+
+#include <cmath>
+
+#include "lara/error.h"
+
+namespace lara::retrain {
+namespace {
+
+//! f(X) = Σ_batch [tr(Xᵀ G X) − 2 tr(Xᵀ R)] + c, with X the stacked [A b]ᵀ. The full map is one
+//! batch of size (n+1)×n; the diagonal map is n independent 2×1 problems.
+struct Quadratic {
+    torch::Tensor G, R;  // [batch, p, p], [batch, p, q], float64
+    double c = 0;
+
+    double value(const torch::Tensor& X) const {
+        return (X * torch::matmul(G, X)).sum().item<double>() - 2.0 * (X * R).sum().item<double>() + c;
+    }
+    torch::Tensor gradient(const torch::Tensor& X) const { return 2.0 * (torch::matmul(G, X) - R); }
+};
+
+Quadratic build(const torch::Tensor& u_in, const torch::Tensor& v_in, double rho, bool diagonal) {
+    const auto u = u_in.to(torch::kFloat64);
+    const auto v = v_in.to(torch::kFloat64);
+    const auto N = u.size(0), n = u.size(1);
+    const double inv_n = N > 0 ? 1.0 / static_cast<double>(N) : 0.0;
+    Quadratic q;
+    q.c = (v.square().sum().item<double>() * inv_n) + rho * static_cast<double>(n);  // ρ‖[I 0]‖² = ρ n
+    if (!diagonal) {
+        const auto u1 = torch::cat({u, torch::ones({N, 1}, u.options())}, 1);
+        auto G = torch::matmul(u1.t(), u1) * inv_n + rho * torch::eye(n + 1, u.options());
+        auto prior = torch::cat({torch::eye(n, u.options()), torch::zeros({1, n}, u.options())}, 0);
+        auto R = torch::matmul(u1.t(), v) * inv_n + rho * prior;
+        q.G = G.unsqueeze(0);
+        q.R = R.unsqueeze(0);
+        return q;
+    }
+    const auto count = N > 0 ? 1.0 : 0.0;
+    const auto suu = u.square().sum(0) * inv_n, su = u.sum(0) * inv_n;
+    const auto suv = (u * v).sum(0) * inv_n, sv = v.sum(0) * inv_n;
+    q.G = torch::stack({torch::stack({suu + rho, su}, 1), torch::stack({su, torch::full_like(su, count + rho)}, 1)}, 1);
+    q.R = torch::stack({suv + rho, sv}, 1).unsqueeze(2);
+    return q;
+}
+
+AffineMap to_map(const torch::Tensor& X, std::int64_t n, bool diagonal) {
+    if (!diagonal) return {X[0].narrow(0, 0, n).t().to(torch::kFloat32).contiguous(), X[0][n].to(torch::kFloat32).contiguous()};
+    return {torch::diag(X.select(1, 0).select(1, 0)).to(torch::kFloat32), X.select(1, 1).select(1, 0).to(torch::kFloat32).contiguous()};
+}
+
+torch::Tensor accelerated_descent(const Quadratic& q, const RidgeOptions& options, RidgeFit& fit, double rho) {
+    // Step 1/L with L = 2 λ_max(G); the Hessian 2G ⪰ 2ρI gives the strong-convexity momentum.
+    const double L = 2.0 * torch::linalg::eigvalsh(q.G, "L").max().item<double>();
+    const double mu = 2.0 * rho;
+    const double momentum = (std::sqrt(L) - std::sqrt(mu)) / (std::sqrt(L) + std::sqrt(mu));
+    torch::Tensor X = torch::zeros_like(q.R), Y = X.clone();
+    const double stop = options.tolerance * (1.0 + q.gradient(X).norm().item<double>());
+    for (std::int64_t it = 1; it <= options.max_iterations; ++it) {
+        const auto grad = q.gradient(Y);
+        const auto next = Y - grad / L;
+        Y = next + momentum * (next - X);
+        X = next;
+        fit.loss_curve.push_back(q.value(X));
+        fit.iterations = it;
+        if (q.gradient(X).norm().item<double>() <= stop) break;
+    }
+    return X;
+}
+
+}  // namespace
+
+RidgeFit fit_ridge(const torch::Tensor& u, const torch::Tensor& v, const RidgeOptions& options) {
+    if (u.dim() != 2 || v.sizes() != u.sizes())
+        throw Error(ErrorKind::internal, "fit_ridge: inputs and targets must both be [N, n]");
+    if (!(options.ridge > 0)) throw Error(ErrorKind::usage, "ridge must be positive (inf keeps the identity)");
+    torch::NoGradGuard no_grad;
+    const auto n = u.size(1);
+    RidgeFit fit;
+    if (std::isinf(options.ridge)) {
+        fit.map = AffineMap::identity(n);
+        fit.objective = ridge_objective(fit.map, u, v, 0.0, options.diagonal);
+        return fit;
+    }
+    const Quadratic q = build(u, v, options.ridge, options.diagonal);
+    torch::Tensor X;
+    if (options.solver == "iterative") {
+        X = accelerated_descent(q, options, fit, options.ridge);
+    } else {
+        X = torch::cholesky_solve(q.R, torch::linalg::cholesky(q.G));
+    }
+    fit.map = to_map(X, n, options.diagonal);
+    fit.objective = q.value(X);
+    return fit;
+}
+
+double ridge_objective(const AffineMap& map, const torch::Tensor& u, const torch::Tensor& v, double ridge, bool diagonal) {
+    torch::NoGradGuard no_grad;
+    const auto A = map.A.to(torch::kFloat64), b = map.b.to(torch::kFloat64);
+    const auto residual = torch::matmul(u.to(torch::kFloat64), A.t()) + b - v.to(torch::kFloat64);
+    const double data = u.size(0) > 0 ? residual.square().sum().item<double>() / static_cast<double>(u.size(0)) : 0.0;
+    const auto eye = torch::eye(A.size(0), A.options());
+    const double penalty = (diagonal ? (torch::diagonal(A) - 1.0).square().sum() : (A - eye).square().sum()).item<double>() +
+                           b.square().sum().item<double>();
+    return data + (ridge > 0 ? ridge * penalty : 0.0);
+}
+
+}  // namespace lara::retrain

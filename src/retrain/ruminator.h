@@ -1,0 +1,25 @@
+// The ruminate block (docs/method.md §1): for each new window, n windows restored from the frozen
+// old model, and the target latent z̃ = E[z | x, x̄^(1..n)] by self-normalised importance sampling
+// in log space, with all N proposals of all windows decoded in one batch.
+#pragma once
+
+#include "model/reconstructor.h"
+
+namespace lara::retrain {
+
+struct RuminateOptions {
+    std::int64_t n_restored = 10;         // n
+    std::int64_t n_samples = 256;         // N
+    bool prior_proposal = false;          // proposals from N(0, I) instead of q(z|x)
+};
+
+struct Rumination {
+    torch::Tensor z_tilde;    // [K, m], the target latents
+    torch::Tensor ess;        // [K], effective sample size 1 / Σ w̄², in [1, N]
+    torch::Tensor restored;   // [K, n, w, d], the restored windows x̄
+};
+
+//! windows: [K, w, d] new windows, normalised with the old statistics. Uses torch's global RNG.
+Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options);
+
+}  // namespace lara::retrain

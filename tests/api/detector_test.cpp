@@ -1,0 +1,166 @@
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "data/synthetic.h"
+#include "eval/metrics.h"
+#include "lara/lara.h"
+#include "persist/model_file.h"
+#include "support/test_support.h"
+
+namespace {
+
+//! One small detector trained on the synthetic service, shared by the tests of this file.
+class DetectorTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        lara::data::SyntheticConfig c;
+        c.n_rows = 2500;
+        c.n_metrics = 6;
+        c.change_at = 2000;
+        c.clean_until = 1500;
+        synthetic_ = new lara::data::SyntheticSeries(lara::data::make_synthetic(c));
+        lara::ModelConfig model;
+        model.window = 20;
+        model.hidden = 32;
+        model.latent = 4;
+        lara::TrainConfig train;
+        train.epochs = 10;
+        detector_ = new lara::Detector(lara::Detector::train(synthetic_->series.slice(0, 1500), model, train, {}));
+    }
+    static void TearDownTestSuite() {
+        delete detector_;
+        delete synthetic_;
+    }
+    static lara::data::SyntheticSeries* synthetic_;
+    static lara::Detector* detector_;
+};
+
+lara::data::SyntheticSeries* DetectorTest::synthetic_ = nullptr;
+lara::Detector* DetectorTest::detector_ = nullptr;
+
+void expect_model_error(const std::string& path, const std::string& fragment) {
+    try {
+        lara::Detector::load(path);
+        FAIL() << path << " was accepted";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::model);
+        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+
+TEST_F(DetectorTest, EveryRowGetsAScoreThatSumsItsContributions) {
+    const auto test = synthetic_->series.slice(1500, 2000);
+    const auto r = detector_->score(test);
+    ASSERT_EQ(r.n_rows, 500);
+    ASSERT_EQ(r.scores.size(), 500u);
+    EXPECT_EQ(r.first_row, 1500);
+    for (std::int64_t t = 0; t < r.n_rows; ++t) {
+        double sum = 0;
+        for (std::int64_t j = 0; j < r.n_metrics; ++j) sum += r.contributions[static_cast<std::size_t>(t * r.n_metrics + j)];
+        EXPECT_NEAR(r.scores[static_cast<std::size_t>(t)], sum, 1e-4 * (1 + std::abs(sum)));
+        EXPECT_EQ(r.anomalies[static_cast<std::size_t>(t)], r.scores[static_cast<std::size_t>(t)] > r.threshold ? 1 : 0);
+        const auto top = r.top_metrics(t, 3);
+        ASSERT_EQ(top.size(), 3u);
+        const float* c = &r.contributions[static_cast<std::size_t>(t * r.n_metrics)];
+        EXPECT_GE(c[top[0]], c[top[1]]);
+        EXPECT_GE(c[top[1]], c[top[2]]);
+        for (std::int64_t j = 0; j < r.n_metrics; ++j)
+            if (j != top[0] && j != top[1] && j != top[2]) EXPECT_LE(c[j], c[top[2]]);
+    }
+}
+
+TEST_F(DetectorTest, InjectedAnomaliesScoreHigherThanNormalRows) {
+    const auto r = detector_->score(synthetic_->series.slice(1500, 2000));
+    const std::vector<int> labels(synthetic_->labels.begin() + 1500, synthetic_->labels.begin() + 2000);
+    const auto auc = lara::eval::auc_pr(r.scores, labels);
+    const double ratio = std::accumulate(labels.begin(), labels.end(), 0.0) / static_cast<double>(labels.size());
+    EXPECT_GT(auc, 3 * ratio) << "AUC-PR " << auc << " vs anomaly ratio " << ratio;
+}
+
+TEST_F(DetectorTest, RefusesTooFewRowsAndTheWrongMetricCount) {
+    try {
+        detector_->score(synthetic_->series.slice(0, 10));
+        FAIL();
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+        EXPECT_NE(std::string(e.what()).find("fewer than one window (20)"), std::string::npos) << e.what();
+    }
+    lara::Series wide;
+    wide.n_rows = 30;
+    wide.n_metrics = 7;
+    wide.values.assign(30 * 7, 0.0f);
+    wide.source = "wide.csv";
+    try {
+        detector_->score(wide);
+        FAIL();
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+        EXPECT_NE(std::string(e.what()).find("wide.csv: has 7 metrics but the model was trained on 6"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(DetectorTest, SaveAndLoadGiveIdenticalScores) {
+    lara::test::TempDir dir;
+    detector_->save(dir.file("m.lara"));
+    const auto loaded = lara::Detector::load(dir.file("m.lara"));
+    const auto test = synthetic_->series.slice(1500, 2000);
+    const auto a = detector_->score(test), b = loaded.score(test);
+    EXPECT_EQ(a.scores, b.scores);
+    EXPECT_EQ(a.threshold, b.threshold);
+    EXPECT_EQ(loaded.info()["model"], detector_->info()["model"]);
+}
+
+TEST_F(DetectorTest, RefusesACorruptedTruncatedOrForeignModel) {
+    lara::test::TempDir dir;
+    const auto path = dir.file("m.lara");
+    detector_->save(path);
+    std::string bytes;
+    {
+        std::ifstream in(path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    auto flipped = bytes;
+    flipped[bytes.size() / 2] = static_cast<char>(flipped[bytes.size() / 2] ^ 1);
+    std::ofstream(dir.file("flipped.lara"), std::ios::binary) << flipped;
+    expect_model_error(dir.file("flipped.lara"), "checksum mismatch");
+    std::ofstream(dir.file("cut.lara"), std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+    expect_model_error(dir.file("cut.lara"), "checksum mismatch");
+    expect_model_error(dir.write("data.csv", "1,2,3\n4,5,6\n"), "bad magic");
+    // A well-formed envelope that is not a detector.
+    lara::persist::ModelFile other;
+    other.meta = {{"kind", "something-else"}};
+    lara::persist::write_model_file(dir.file("other.lara"), other);
+    expect_model_error(dir.file("other.lara"), "not a lara detector");
+}
+
+TEST_F(DetectorTest, LoadsAVersion1FileWithIdentityMaps) {
+    lara::test::TempDir dir;
+    detector_->save(dir.file("v2.lara"));
+    auto file = lara::persist::read_model_file(dir.file("v2.lara"));
+    file.version = 1;
+    for (const char* name : {"maps/z_A", "maps/z_b", "maps/x_A", "maps/x_b"}) file.sections.erase(name);
+    lara::persist::write_model_file(dir.file("v1.lara"), file);
+    const auto v1 = lara::Detector::load(dir.file("v1.lara"));
+    const auto test = synthetic_->series.slice(1500, 1600);
+    EXPECT_EQ(v1.score(test).scores, detector_->score(test).scores);
+}
+
+TEST(DetectorRealData, LabelledAnomaliesOfAJumpStarterServiceScoreClearlyHigher) {
+    LARA_REQUIRE_DATA();
+    // service2 keeps its normal pattern (a control): train on train, score test.
+    const auto dir = lara::test::data_dir() / "jumpstarter/Dataset2";
+    const auto train = lara::read_series((dir / "train/service2.csv").string());
+    const auto test = lara::read_series((dir / "test/service2.csv").string());
+    const auto labels = lara::read_labels((dir / "test_label/service2.csv").string());
+    lara::TrainConfig config;
+    config.epochs = 8;
+    const auto detector = lara::Detector::train(train, lara::ModelConfig{}, config, {});
+    const auto r = detector.score(test);
+    const auto auc = lara::eval::auc_pr(r.scores, labels);
+    const double ratio = std::accumulate(labels.begin(), labels.end(), 0.0) / static_cast<double>(labels.size());
+    EXPECT_GT(auc, 3 * ratio) << "AUC-PR " << auc << " vs anomaly ratio " << ratio;
+}

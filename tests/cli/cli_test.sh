@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The command line end to end: train, score, info, retrain on a small generated file, and the
+# exit codes and messages of bad input. Usage: cli_test.sh path/to/lara
+set -u
+lara="$1"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_code() {  # expected-code description command...
+    local want="$1" what="$2"; shift 2
+    "$@" >"$dir/out" 2>"$dir/err"; local got=$?
+    [ "$got" -eq "$want" ] || fail "$what: exit $got, expected $want ($(head -c 300 "$dir/err"))"
+}
+
+# A small series: 4 metrics with a daily-like sine, one header line.
+awk 'BEGIN { print "cpu,mem,net,disk"; srand(3);
+  for (t = 0; t < 400; t++) { s = sin(t / 10); printf "%.4f,%.4f,%.4f,%.4f\n", s + rand()*0.1, 2*s + rand()*0.1, 5 + rand()*0.1, -s + rand()*0.1 } }' >"$dir/data.csv"
+
+expect_code 0 "train" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/m.lara" --window 10 --epochs 3 --quiet
+expect_code 0 "score" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/scores.csv"
+[ "$(head -1 "$dir/scores.csv")" = "index,score,threshold,anomaly,top_metrics" ] || fail "score header: $(head -1 "$dir/scores.csv")"
+[ "$(wc -l <"$dir/scores.csv")" -eq 101 ] || fail "score rows: $(wc -l <"$dir/scores.csv") lines, expected 101"
+[ "$(sed -n 2p "$dir/scores.csv" | cut -d, -f1)" = "300" ] || fail "first index is not the file row 300"
+sed -n 2p "$dir/scores.csv" | grep -Eq '^300,[-0-9.e+]+,[-0-9.e+]+,[01],[0-3];[0-3];[0-3]$' || fail "score row format: $(sed -n 2p "$dir/scores.csv")"
+expect_code 0 "score to stdout" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv"
+[ "$(wc -l <"$dir/out")" -eq 401 ] || fail "stdout scores: $(wc -l <"$dir/out") lines"
+expect_code 0 "info" "$lara" info --model "$dir/m.lara"
+grep -q '"arch": "mlp"' "$dir/out" || fail "info lacks the architecture"
+expect_code 0 "retrain" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 --out "$dir/r.lara"
+grep -q '"method":"lara"' "$dir/out" || fail "retrain report: $(cat "$dir/out")"
+grep -q '"n_windows":34' "$dir/out" || fail "retrain windows: $(cat "$dir/out")"
+expect_code 0 "score retrained" "$lara" score --model "$dir/r.lara" --data "$dir/data.csv" --out "$dir/scores2.csv"
+
+# Bad input: clear messages and distinct exit codes (1 usage, 2 data, 3 model).
+printf 'cpu,mem,net,disk\n1,2,3,4\n1,2,x,4\n' >"$dir/bad.csv"
+expect_code 2 "non-numeric field" "$lara" score --model "$dir/m.lara" --data "$dir/bad.csv"
+grep -q 'bad.csv:3:5' "$dir/err" || fail "non-numeric message: $(cat "$dir/err")"
+printf '1,2,3\n4,5,6\n' >"$dir/three.csv"
+expect_code 2 "metric count" "$lara" score --model "$dir/m.lara" --data "$dir/three.csv"
+expect_code 2 "fewer rows than a window" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --to 5
+head -c 1000 "$dir/m.lara" >"$dir/cut.lara"
+expect_code 3 "truncated model" "$lara" score --model "$dir/cut.lara" --data "$dir/data.csv"
+grep -q 'cut.lara' "$dir/err" || fail "truncated-model message: $(cat "$dir/err")"
+expect_code 3 "foreign model" "$lara" info --model "$dir/data.csv"
+expect_code 1 "unknown option" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --bogus
+expect_code 1 "bad architecture" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --arch cnn
+[ ! -e "$dir/x.lara" ] || fail "a failed train left a model file"
+expect_code 0 "help" "$lara" score --help
+
+[ "$failures" -eq 0 ] && echo "cli: all checks passed"
+exit $((failures > 0))

@@ -1,0 +1,379 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "lara/error.h"
+#include "lara/series.h"
+#include "support/test_support.h"
+
+using lara::Error;
+using lara::ErrorKind;
+using lara::FillPolicy;
+using lara::ReadOptions;
+using lara::Series;
+using lara::TimestampColumn;
+
+namespace {
+
+//! The error a read throws; fails the test when it throws none.
+template <typename Read>
+Error error_of(Read read) {
+    try {
+        read();
+    } catch (const Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "expected a lara::Error";
+    return Error(ErrorKind::internal, "no error");
+}
+
+//! Reads `text` from a scratch file called `name` and returns the data error, checking its kind.
+Error data_error(const std::string& name, const std::string& text, const ReadOptions& options = {}) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write(name, text);
+    Error e = error_of([&] { lara::read_series(path, options); });
+    EXPECT_EQ(e.kind(), ErrorKind::data) << e.what();
+    return e;
+}
+
+ReadOptions with_timestamp(TimestampColumn column) {
+    ReadOptions options;
+    options.timestamp = column;
+    return options;
+}
+
+ReadOptions forward_fill() {
+    ReadOptions options;
+    options.fill = FillPolicy::forward;
+    return options;
+}
+
+ReadOptions rows(std::int64_t from, std::int64_t to) {
+    ReadOptions options;
+    options.from = from;
+    options.to = to;
+    return options;
+}
+
+std::string ten_rows() {
+    std::string text = "a,b\n";
+    for (int r = 0; r < 10; ++r) text += std::to_string(r) + "," + std::to_string(r * 10) + "\n";
+    return text;
+}
+
+}  // namespace
+
+TEST(CsvReader, ReadsHeaderlessNumbers) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write("plain.csv", "1,2.5,-3\n4e2,0.125,6\n");
+    const Series s = lara::read_series(path);
+    EXPECT_EQ(s.n_rows, 2);
+    EXPECT_EQ(s.n_metrics, 3);
+    EXPECT_EQ(s.values, (std::vector<float>{1.0f, 2.5f, -3.0f, 400.0f, 0.125f, 6.0f}));
+    EXPECT_TRUE(s.metric_names.empty());
+    EXPECT_TRUE(s.timestamps.empty());
+    EXPECT_EQ(s.first_row, 0);
+    EXPECT_EQ(s.source, path);
+}
+
+TEST(CsvReader, HeaderGivesMetricNames) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("h.csv", "cpu,mem,1\n1,2,3\n"));
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"cpu", "mem", "1"}));
+    EXPECT_EQ(s.n_rows, 1);
+    EXPECT_EQ(s.values, (std::vector<float>{1, 2, 3}));
+}
+
+TEST(CsvReader, FirstLineOfNumbersNanAndEmptyIsNotAHeader) {
+    lara::test::TempDir dir;
+    // nan and an empty field are missing values, not names, so this first line is data.
+    const Error e = error_of([&] { lara::read_series(dir.write("d.csv", "1,nan,\n2,3,4\n")); });
+    EXPECT_EQ(e.kind(), ErrorKind::data);
+    EXPECT_NE(std::string(e.what()).find("d.csv:1:3: field 2 is NaN"), std::string::npos) << e.what();
+}
+
+TEST(CsvReader, AcceptsWhitespacePlusSignCrlfAndBom) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("w.csv", "\xEF\xBB\xBF a , b\t\r\n 1 ,\t+2\r\n3,4\r\n"));
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(s.values, (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(CsvReader, TrailingBlankLinesAndMissingFinalNewlineAreFine) {
+    lara::test::TempDir dir;
+    EXPECT_EQ(lara::read_series(dir.write("t1.csv", "1,2\n3,4\n\n  \r\n")).n_rows, 2);
+    EXPECT_EQ(lara::read_series(dir.write("t2.csv", "1,2\n3,4")).n_rows, 2);
+}
+
+TEST(CsvReader, DetectsTimestampColumnByHeaderName) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("ts.csv", "Timestamp,cpu\n1704164645,1.5\n1704164945,2.5\n"));
+    EXPECT_EQ(s.n_metrics, 1);
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"cpu"}));
+    EXPECT_EQ(s.timestamps, (std::vector<double>{1704164645.0, 1704164945.0}));
+    EXPECT_EQ(s.values, (std::vector<float>{1.5f, 2.5f}));
+}
+
+TEST(CsvReader, DetectsIsoTimestampsWithoutHeader) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("iso.csv",
+                                                 "2024-01-02T03:04:05Z,1,2\n"
+                                                 "2024-01-02 03:04:05,3,4\n"
+                                                 "2024-01-02T04:04:05+01:00,5,6\n"
+                                                 "2024-01-01T21:34:05.5-05:30,7,8\n"
+                                                 "2024-02-29,9,10\n"));
+    EXPECT_EQ(s.n_metrics, 2);
+    EXPECT_TRUE(s.metric_names.empty());
+    // 2024-01-02T03:04:05Z is 1704164645 s after the epoch.
+    EXPECT_EQ(s.timestamps, (std::vector<double>{1704164645.0, 1704164645.0, 1704164645.0, 1704164645.5,
+                                                 1709164800.0}));
+    EXPECT_EQ(s.values, (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+}
+
+TEST(CsvReader, DetectLeavesEpochNumbersAsMetricsWithoutTimeHeader) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("e.csv", "1704164645,1\n1704164945,2\n"));
+    EXPECT_EQ(s.n_metrics, 2);
+    EXPECT_TRUE(s.timestamps.empty());
+}
+
+TEST(CsvReader, FirstColumnTimestampTakesEpochSeconds) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("e.csv", "1704164645,1\n1704164945.5,2\n"),
+                                       with_timestamp(TimestampColumn::first));
+    EXPECT_EQ(s.n_metrics, 1);
+    EXPECT_EQ(s.timestamps, (std::vector<double>{1704164645.0, 1704164945.5}));
+    EXPECT_EQ(s.values, (std::vector<float>{1, 2}));
+}
+
+TEST(CsvReader, NoTimestampColumnKeepsTimeAsAMetric) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("n.csv", "time,a\n100,1\n200,2\n"), with_timestamp(TimestampColumn::none));
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"time", "a"}));
+    EXPECT_TRUE(s.timestamps.empty());
+    EXPECT_EQ(s.values, (std::vector<float>{100, 1, 200, 2}));
+}
+
+TEST(CsvReader, SlicesRowsAndRecordsFirstRow) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write("ten.csv", ten_rows());
+    const Series s = lara::read_series(path, rows(3, 7));
+    EXPECT_EQ(s.n_rows, 4);
+    EXPECT_EQ(s.first_row, 3);
+    EXPECT_EQ(s.values, (std::vector<float>{3, 30, 4, 40, 5, 50, 6, 60}));
+
+    const Series tail = lara::read_series(path, rows(8, -1));
+    EXPECT_EQ(tail.n_rows, 2);
+    EXPECT_EQ(tail.values, (std::vector<float>{8, 80, 9, 90}));
+
+    EXPECT_EQ(lara::read_series(path, rows(10, -1)).n_rows, 0);
+    EXPECT_EQ(lara::read_series(path, rows(5, 50)).n_rows, 5);  // a `to` past the end is clamped
+}
+
+TEST(CsvReader, SlicesTimestampsWithRows) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write("ts.csv", "ts,v\n10,1\n20,2\n30,3\n40,4\n");
+    const Series s = lara::read_series(path, rows(1, 3));
+    EXPECT_EQ(s.timestamps, (std::vector<double>{20, 30}));
+    EXPECT_EQ(s.values, (std::vector<float>{2, 3}));
+}
+
+TEST(CsvReader, StopsParsingAtTo) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("stop.csv", "1,2\n3,4\nnot,numbers\n\n5,6\n"), rows(0, 2));
+    EXPECT_EQ(s.values, (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(CsvReader, ValidatesRowsBeforeFrom) {
+    const Error e = data_error("early.csv", "1,2\n3,x\n5,6\n7,8\n", rows(2, -1));
+    EXPECT_NE(std::string(e.what()).find("early.csv:2:3: field 2 is not a number"), std::string::npos) << e.what();
+}
+
+TEST(CsvReader, RejectsBadRowRangesAsUsageErrors) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write("ten.csv", ten_rows());
+    for (const auto& [from, to] : std::vector<std::pair<std::int64_t, std::int64_t>>{{-1, -1}, {5, 4}, {11, -1}, {0, -2}}) {
+        const Error e = error_of([&] { lara::read_series(path, rows(from, to)); });
+        EXPECT_EQ(e.kind(), ErrorKind::usage) << from << ".." << to;
+        const std::string message = e.what();
+        EXPECT_NE(message.find(path), std::string::npos) << message;
+        EXPECT_NE(message.find("10 data rows"), std::string::npos) << message;
+    }
+}
+
+TEST(CsvReader, MissingFileIsADataError) {
+    lara::test::TempDir dir;
+    const std::string path = dir.file("absent.csv");
+    const Error e = error_of([&] { lara::read_series(path); });
+    EXPECT_EQ(e.kind(), ErrorKind::data);
+    EXPECT_NE(std::string(e.what()).find(path + ": cannot open"), std::string::npos) << e.what();
+}
+
+TEST(CsvReader, FilesWithoutDataRowsAreDataErrors) {
+    for (const std::string text : {"", "\n\n", "a,b,c\n", "a,b\n\n"}) {
+        const Error e = data_error("empty.csv", text);
+        EXPECT_NE(std::string(e.what()).find("no data rows"), std::string::npos) << e.what();
+    }
+}
+
+TEST(CsvReader, NonNumericFieldNamesLineColumnAndField) {
+    const Error e = data_error("data.csv", "a,b,c\n1,2,3\n4, 5,abc\n");
+    EXPECT_NE(std::string(e.what()).find("data.csv:3:6: field 3 is not a number: \"abc\""), std::string::npos)
+        << e.what();
+}
+
+TEST(CsvReader, ColumnsCountCharactersNotBytes) {
+    // "°,2" is 4 bytes but 3 characters; the missing third field would start at character 4.
+    const Error e = data_error("u.csv", "a,b,c\n°,2\n");
+    EXPECT_NE(std::string(e.what()).find("u.csv:2:4: expected 3 fields"), std::string::npos) << e.what();
+}
+
+TEST(CsvReader, WrongFieldCountSaysExpectedAndGot) {
+    const Error fewer = data_error("w.csv", "1,2,3\n4,5\n");
+    EXPECT_NE(std::string(fewer.what()).find("w.csv:2:4: expected 3 fields"), std::string::npos) << fewer.what();
+    EXPECT_NE(std::string(fewer.what()).find("got 2"), std::string::npos) << fewer.what();
+
+    const Error more = data_error("w.csv", "a,b\n1,2\n3,4,5\n");
+    EXPECT_NE(std::string(more.what()).find("w.csv:3:5: expected 2 fields"), std::string::npos) << more.what();
+    EXPECT_NE(std::string(more.what()).find("got 3"), std::string::npos) << more.what();
+}
+
+TEST(CsvReader, BlankLineInTheMiddleIsAnError) {
+    const Error e = data_error("b.csv", "a\n1\n\n2\n");
+    EXPECT_NE(std::string(e.what()).find("b.csv:3:1: blank line"), std::string::npos) << e.what();
+    const Error leading = data_error("b.csv", "\n1\n");
+    EXPECT_NE(std::string(leading.what()).find("b.csv:1:1: blank line"), std::string::npos) << leading.what();
+}
+
+TEST(CsvReader, MissingValuesAreRejectedByDefault) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"1,2\n3,\n", "m.csv:2:3: field 2 is empty"},
+        {"1,2\nNaN,4\n", "m.csv:2:1: field 1 is NaN"},
+        {"1,2\n3, -inf\n", "m.csv:2:4: field 2 is infinite"},
+    };
+    for (const auto& [text, where] : cases) {
+        const Error e = data_error("m.csv", text);
+        const std::string message = e.what();
+        EXPECT_NE(message.find(where), std::string::npos) << message;
+        EXPECT_NE(message.find("--fill forward"), std::string::npos) << message;
+    }
+}
+
+TEST(CsvReader, ForwardFillRepeatsThePreviousValueOfTheSameMetric) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write("f.csv", "a,b\n1,10\n,20\nnan,inf\n4,\n");
+    const Series s = lara::read_series(path, forward_fill());
+    EXPECT_EQ(s.values, (std::vector<float>{1, 10, 1, 20, 1, 20, 4, 20}));
+
+    // Rows before `from` still feed the fill.
+    ReadOptions later = forward_fill();
+    later.from = 2;
+    EXPECT_EQ(lara::read_series(path, later).values, (std::vector<float>{1, 20, 4, 20}));
+}
+
+TEST(CsvReader, ForwardFillCannotFillTheFirstRow) {
+    const Error e = data_error("f.csv", "a,b\n1,\n2,3\n", forward_fill());
+    EXPECT_NE(std::string(e.what()).find("f.csv:2:3: field 2 is empty on the first data row"), std::string::npos)
+        << e.what();
+}
+
+TEST(CsvReader, ValueTooLargeForFloatIsAnError) {
+    const Error e = data_error("big.csv", "1,1e39\n");
+    EXPECT_NE(std::string(e.what()).find("big.csv:1:3: field 2 does not fit"), std::string::npos) << e.what();
+    const Error huge = data_error("big.csv", "1,1e400\n");
+    EXPECT_NE(std::string(huge.what()).find("big.csv:1:3: field 2 does not fit"), std::string::npos) << huge.what();
+}
+
+TEST(CsvReader, TinyValuesUnderflowToZero) {
+    lara::test::TempDir dir;
+    EXPECT_EQ(lara::read_series(dir.write("tiny.csv", "1e-50,1e-400\n")).values, (std::vector<float>{0, 0}));
+}
+
+TEST(CsvReader, BadTimestampIsAnError) {
+    const Error e = data_error("t.csv", "time,a\n2024-01-01T00:00:00Z,1\n2024-13-01T00:00:00Z,2\n");
+    EXPECT_NE(std::string(e.what()).find("t.csv:3:1: field 1 is not a timestamp"), std::string::npos) << e.what();
+}
+
+TEST(CsvReader, ZeroMetricColumnsIsAnError) {
+    const Error named = data_error("z.csv", "time\n2024-01-01T00:00:00Z\n");
+    EXPECT_NE(std::string(named.what()).find("no metric columns"), std::string::npos) << named.what();
+    const Error first = data_error("z.csv", "100\n200\n", with_timestamp(TimestampColumn::first));
+    EXPECT_NE(std::string(first.what()).find("no metric columns"), std::string::npos) << first.what();
+}
+
+TEST(Labels, ReadsZerosAndOnesInAnyForm) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write("l.csv", "0\r\n1\r\n 0.0 \r\n1.0\r\n1\r\n");
+    EXPECT_EQ(lara::read_labels(path), (std::vector<int>{0, 1, 0, 1, 1}));
+    EXPECT_EQ(lara::read_labels(path, 1, 3), (std::vector<int>{1, 0}));
+    EXPECT_EQ(lara::read_labels(path, 3), (std::vector<int>{1, 1}));
+}
+
+TEST(Labels, RejectsOtherValuesWithFileAndLine) {
+    lara::test::TempDir dir;
+    for (const std::string bad : {"2", "0.5", "yes", "0,1", "-1", "nan"}) {
+        const std::string path = dir.write("l.csv", "0\n1\n" + bad + "\n0\n");
+        const Error e = error_of([&] { lara::read_labels(path); });
+        EXPECT_EQ(e.kind(), ErrorKind::data);
+        EXPECT_NE(std::string(e.what()).find("l.csv:3:1: label must be 0 or 1"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Labels, EmptyFileAndBadRangesAreErrors) {
+    lara::test::TempDir dir;
+    const Error empty = error_of([&] { lara::read_labels(dir.write("e.csv", "")); });
+    EXPECT_EQ(empty.kind(), ErrorKind::data);
+    EXPECT_NE(std::string(empty.what()).find("no data rows"), std::string::npos) << empty.what();
+
+    const std::string path = dir.write("l.csv", "0\n1\n0\n");
+    const Error range = error_of([&] { lara::read_labels(path, 4, -1); });
+    EXPECT_EQ(range.kind(), ErrorKind::usage);
+    EXPECT_NE(std::string(range.what()).find("3 data rows"), std::string::npos) << range.what();
+    EXPECT_EQ(error_of([&] { lara::read_labels(path, 2, 1); }).kind(), ErrorKind::usage);
+
+    const Error blank = error_of([&] { lara::read_labels(dir.write("b.csv", "0\n\n1\n")); });
+    EXPECT_NE(std::string(blank.what()).find("b.csv:2:1: blank line"), std::string::npos) << blank.what();
+}
+
+TEST(CsvReaderRealData, JumpStarterService0) {
+    LARA_REQUIRE_DATA();
+    const auto path = (lara::test::data_dir() / "jumpstarter/Dataset2/train/service0.csv").string();
+    const Series s = lara::read_series(path);
+    EXPECT_EQ(s.n_rows, 5760);
+    EXPECT_EQ(s.n_metrics, 19);
+    EXPECT_TRUE(s.metric_names.empty());
+    EXPECT_TRUE(s.timestamps.empty());
+    EXPECT_FLOAT_EQ(s.at(0, 0), 6.2415f);
+    EXPECT_NEAR(s.at(0, 10), 204471878.19, 16.0);  // float32 spacing at 2e8 is 16
+    EXPECT_FLOAT_EQ(s.at(1, 0), 6.2315f);
+
+    const Series tail = lara::read_series(path, rows(5716, -1));
+    EXPECT_EQ(tail.n_rows, 44);
+    EXPECT_EQ(tail.first_row, 5716);
+    EXPECT_EQ(tail.at(0, 0), s.at(5716, 0));
+}
+
+TEST(CsvReaderRealData, SmdAndAsd) {
+    LARA_REQUIRE_DATA();
+    const Series smd = lara::read_series((lara::test::data_dir() / "smd/train/machine-1-4.txt").string());
+    EXPECT_EQ(smd.n_rows, 23706);
+    EXPECT_EQ(smd.n_metrics, 38);
+    EXPECT_FLOAT_EQ(smd.at(0, 0), 0.060606f);
+    EXPECT_FLOAT_EQ(smd.at(0, 8), 5.8e-05f);
+
+    const Series asd = lara::read_series((lara::test::data_dir() / "asd/train/omi-1.txt").string());
+    EXPECT_EQ(asd.n_rows, 8640);
+    EXPECT_EQ(asd.n_metrics, 19);
+    EXPECT_FLOAT_EQ(asd.at(0, 0), 0.49f);
+}
+
+TEST(CsvReaderRealData, JumpStarterLabels) {
+    LARA_REQUIRE_DATA();
+    const std::vector<int> labels =
+        lara::read_labels((lara::test::data_dir() / "jumpstarter/Dataset2/test_label/service0.csv").string());
+    EXPECT_EQ(labels.size(), 7200u);
+    EXPECT_EQ(labels[0], 0);
+    EXPECT_GT(std::count(labels.begin(), labels.end(), 1), 0);
+}

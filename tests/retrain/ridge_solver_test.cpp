@@ -1,0 +1,123 @@
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "retrain/ridge_solver.h"
+
+namespace {
+
+using lara::retrain::AffineMap;
+using lara::retrain::fit_ridge;
+using lara::retrain::ridge_objective;
+using lara::retrain::RidgeOptions;
+
+struct Problem {
+    torch::Tensor u, v;
+};
+
+Problem random_problem(std::int64_t N, std::int64_t n, std::uint64_t seed) {
+    torch::manual_seed(seed);
+    const auto u = torch::randn({N, n}) * 2.0 + 0.5;
+    const auto A = torch::eye(n) + 0.3 * torch::randn({n, n});
+    return {u, torch::matmul(u, A.t()) + 0.7 + 0.1 * torch::randn({N, n})};
+}
+
+AffineMap random_map(std::int64_t n) { return {torch::randn({n, n}), torch::randn({n})}; }
+
+double max_diff(const AffineMap& a, const AffineMap& b) {
+    return std::max((a.A - b.A).abs().max().item<double>(), (a.b - b.b).abs().max().item<double>());
+}
+
+}  // namespace
+
+class RidgeForm : public ::testing::TestWithParam<bool> {};
+
+TEST_P(RidgeForm, ExactAndIterativeSolversReachTheSameOptimum) {
+    const bool diagonal = GetParam();
+    for (const auto& [N, n, rho] : {std::tuple{4, 8, 1e-2}, std::tuple{160, 19, 1e-3}, std::tuple{1, 3, 1.0}}) {
+        const auto p = random_problem(N, n, 7);
+        RidgeOptions options;
+        options.ridge = rho;
+        options.diagonal = diagonal;
+        const auto exact = fit_ridge(p.u, p.v, options);
+        options.solver = "iterative";
+        const auto iterative = fit_ridge(p.u, p.v, options);
+        EXPECT_LT(max_diff(exact.map, iterative.map), 1e-4) << "N=" << N << " n=" << n;
+        EXPECT_NEAR(exact.objective, iterative.objective, 1e-8 * (1 + exact.objective));
+        // The loss curve falls to the closed-form optimum and never below it.
+        ASSERT_FALSE(iterative.loss_curve.empty());
+        EXPECT_GT(iterative.loss_curve.front(), iterative.loss_curve.back());
+        for (double f : iterative.loss_curve) EXPECT_GE(f, exact.objective - 1e-9 * (1 + exact.objective));
+        // The reported objective is the objective, computed independently from its definition.
+        EXPECT_NEAR(exact.objective, ridge_objective(exact.map, p.u, p.v, rho, diagonal), 1e-6 * (1 + exact.objective));
+    }
+}
+
+TEST_P(RidgeForm, TheOptimumBeatsEveryNearbyPoint) {
+    const bool diagonal = GetParam();
+    const auto p = random_problem(5, 6, 3);
+    RidgeOptions options;
+    options.diagonal = diagonal;
+    const auto fit = fit_ridge(p.u, p.v, options);
+    const double best = ridge_objective(fit.map, p.u, p.v, options.ridge, diagonal);
+    for (int trial = 0; trial < 20; ++trial) {
+        auto moved = fit.map;
+        moved.b = moved.b + 1e-3 * torch::randn({6});
+        moved.A = diagonal ? moved.A + torch::diag(1e-3 * torch::randn({6})) : moved.A + 1e-3 * torch::randn({6, 6});
+        EXPECT_GT(ridge_objective(moved, p.u, p.v, options.ridge, diagonal), best);
+    }
+}
+
+TEST_P(RidgeForm, NoDataOrAnInfiniteRidgeGivesTheIdentity) {
+    const bool diagonal = GetParam();
+    RidgeOptions options;
+    options.diagonal = diagonal;
+    const auto none = fit_ridge(torch::zeros({0, 5}), torch::zeros({0, 5}), options);
+    EXPECT_TRUE(torch::equal(none.map.A, torch::eye(5)));
+    EXPECT_TRUE(torch::equal(none.map.b, torch::zeros({5})));
+    const auto p = random_problem(10, 5, 1);
+    options.ridge = std::numeric_limits<double>::infinity();
+    EXPECT_TRUE(fit_ridge(p.u, p.v, options).map.is_identity());
+    // And a very large finite ridge approaches it.
+    options.ridge = 1e9;
+    EXPECT_LT(max_diff(fit_ridge(p.u, p.v, options).map, AffineMap::identity(5)), 1e-6);
+}
+
+TEST_P(RidgeForm, ObjectiveIsConvexAlongRandomLines) {
+    const bool diagonal = GetParam();
+    const auto p = random_problem(4, 6, 11);
+    torch::manual_seed(5);
+    for (int line = 0; line < 50; ++line) {
+        auto a = random_map(6), b = random_map(6);
+        if (diagonal) {
+            a.A = torch::diag(torch::diagonal(a.A));
+            b.A = torch::diag(torch::diagonal(b.A));
+        }
+        const double fa = ridge_objective(a, p.u, p.v, 1e-2, diagonal), fb = ridge_objective(b, p.u, p.v, 1e-2, diagonal);
+        for (double t : {0.1, 0.25, 0.5, 0.75, 0.9}) {
+            const AffineMap mid{t * a.A + (1 - t) * b.A, t * a.b + (1 - t) * b.b};
+            EXPECT_LE(ridge_objective(mid, p.u, p.v, 1e-2, diagonal), t * fa + (1 - t) * fb + 1e-9 * (fa + fb));
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(FullAndDiagonal, RidgeForm, ::testing::Values(false, true));
+
+TEST(Ridge, RecoversAKnownAffineMapFromEnoughData) {
+    torch::manual_seed(2);
+    const auto u = torch::randn({500, 4});
+    const AffineMap truth{torch::eye(4) + 0.5 * torch::randn({4, 4}), torch::randn({4})};
+    const auto fit = fit_ridge(u, truth.apply(u), RidgeOptions{1e-6});
+    EXPECT_LT(max_diff(fit.map, truth), 1e-3);
+}
+
+TEST(AffineMap, ComposesAndTilesAsFunctionComposition) {
+    torch::manual_seed(9);
+    const AffineMap f = random_map(3), g = random_map(3);
+    const auto u = torch::randn({10, 3});
+    EXPECT_TRUE(torch::allclose(f.then(g).apply(u), g.apply(f.apply(u)), 1e-4, 1e-4));
+    const auto var = torch::rand({10, 3});
+    EXPECT_TRUE(torch::allclose(f.apply_var(var), torch::matmul(var, f.A.square().t()), 1e-5, 1e-6));
+    const auto window = torch::randn({10, 4, 3});
+    EXPECT_TRUE(torch::allclose(f.tiled(4).apply(window.flatten(1)).view({10, 4, 3}), f.apply(window), 1e-4, 1e-4));
+}
