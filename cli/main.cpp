@@ -10,7 +10,9 @@ int main(int argc, char** argv) {
     lara::cli::add_score(app);
     lara::cli::add_info(app);
     lara::cli::add_retrain(app);
+    lara::cli::add_evaluate(app);
     lara::cli::add_demo(app);
+    lara::cli::add_bench(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -53,14 +53,15 @@ struct ThresholdConfig {
 struct RetrainConfig {
     std::string method = "lara";     // lara | finetune | scratch | renorm
     std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, ≥ 0
-    std::int64_t n_samples = 256;    // N: importance-sampling proposals per new window, ≥ 1
+    std::int64_t n_samples = 256;    // N: importance-sampling proposals per new window and round, ≥ 1
+    std::int64_t is_rounds = 4;      // adaptive importance-sampling rounds, ≥ 1 (1: plain IS from the proposal)
     std::string proposal = "posterior";  // posterior (q(z|x)) | prior (N(0, I))
     bool ruminate = true;            // false: the ablation z̃ = encoder mean
     bool fit_z = true;               // fit M_z (false: the M_x-only ablation)
     bool fit_x = true;               // fit M_x (false: the M_z-only ablation)
     std::string x_map = "full";      // full (d×d) | diagonal | window (over the flattened window, wd×wd)
-    double ridge_z = 1e-2;           // ρ_z, pull of M_z towards the identity, > 0 (inf: keep the identity)
-    double ridge_x = 1e-2;           // ρ_x, pull of M_x towards the identity, > 0 (inf: keep the identity)
+    double ridge_z = 1.0;            // ρ_z, pull of M_z towards the identity, > 0 (inf: keep the identity)
+    double ridge_x = 1.0;            // ρ_x, pull of M_x towards the identity, > 0 (inf: keep the identity)
     std::string solver = "exact";    // exact (Cholesky) | iterative (accelerated gradient descent)
     std::int64_t baseline_epochs = 50;  // Adam epochs for finetune and scratch
     std::string recalibrate = "shift";  // shift (see docs/method.md) | keep (the old threshold)

@@ -40,10 +40,17 @@ void set_threshold(Detector::State& s, const std::vector<double>& scores) {
         s.threshold_fit = nullptr;
         return;
     }
-    const auto fit = detect::fit_spot(scores, s.threshold_config.risk, s.threshold_config.init_quantile);
+    // A short training series has too few scores above the configured quantile for a tail fit:
+    // lower it so that about 20 peaks remain, as long as it stays a tail (above the median).
+    const double n = static_cast<double>(scores.size());
+    const double init_quantile = std::min(s.threshold_config.init_quantile, 1.0 - 20.0 / n);
+    if (init_quantile < 0.5)
+        throw Error(ErrorKind::data, "too few training rows (" + std::to_string(scores.size()) +
+                                         ") to fit SPOT's tail; give more rows or a fixed --threshold");
+    const auto fit = detect::fit_spot(scores, s.threshold_config.risk, init_quantile);
     s.threshold = fit.threshold;
-    s.threshold_fit = {{"init_threshold", fit.init_threshold}, {"gamma", fit.gamma}, {"sigma", fit.sigma},
-                       {"n", fit.n}, {"n_peaks", fit.n_peaks}};
+    s.threshold_fit = {{"init_quantile", init_quantile}, {"init_threshold", fit.init_threshold}, {"gamma", fit.gamma},
+                       {"sigma", fit.sigma}, {"n", fit.n}, {"n_peaks", fit.n_peaks}};
 }
 
 std::vector<float> tensor_values(const torch::Tensor& t) {

@@ -14,9 +14,13 @@ model::Gaussian AdjustedModel::encode(const torch::Tensor& x) const {
 }
 
 model::Gaussian AdjustedModel::map_x(const model::Gaussian& p) const {
-    if (!x_map_over_window()) return {x_map_.apply(p.mean), x_map_.apply_var(p.var)};
+    // The decoder's standard-deviation floor holds after the map too: a map that shrinks a metric
+    // which became constant must not shrink its variance towards zero and explode its scores.
+    // The base variances are already above the floor, so identity maps change nothing.
+    const double floor = vae_->config().min_std * vae_->config().min_std;
+    if (!x_map_over_window()) return {x_map_.apply(p.mean), x_map_.apply_var(p.var).clamp_min(floor)};
     const auto shape = p.mean.sizes();
-    return {x_map_.apply(p.mean.flatten(1)).view(shape), x_map_.apply_var(p.var.flatten(1)).view(shape)};
+    return {x_map_.apply(p.mean.flatten(1)).view(shape), x_map_.apply_var(p.var.flatten(1)).clamp_min(floor).view(shape)};
 }
 
 model::Gaussian AdjustedModel::decode(const torch::Tensor& z) const { return map_x(vae_->decode(z)); }
@@ -26,8 +30,7 @@ model::Gaussian AdjustedModel::decode_last(const torch::Tensor& z) const {
         const auto full = decode(z);
         return {full.mean.select(1, -1), full.var.select(1, -1)};
     }
-    const auto p = vae_->decode_last(z);
-    return {x_map_.apply(p.mean), x_map_.apply_var(p.var)};
+    return map_x(vae_->decode_last(z));
 }
 
 AdjustedModel AdjustedModel::composed_with(const AffineMap& z_new, const AffineMap& x_new) const {

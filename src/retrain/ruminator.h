@@ -10,7 +10,8 @@ namespace lara::retrain {
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
     std::int64_t n_samples = 256;         // N
-    bool prior_proposal = false;          // proposals from N(0, I) instead of q(z|x)
+    std::int64_t n_rounds = 4;            // adaptive importance-sampling rounds (1 = plain IS)
+    bool prior_proposal = false;          // first proposal N(0, I) instead of q(z|x)
 };
 
 struct Rumination {

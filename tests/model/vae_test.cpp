@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "data/normalizer.h"
+#include "lara/error.h"
 #include "model/trainer.h"
 #include "model/vae.h"
 #include "support/test_support.h"

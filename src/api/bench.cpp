@@ -1,0 +1,99 @@
+#include "lara/bench.h"
+
+#include <algorithm>
+#include <optional>
+
+#include <torch/torch.h>
+
+#include "core/resources.h"
+#include "data/synthetic.h"
+#include "lara/lara.h"
+
+namespace lara {
+namespace {
+
+double median(std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+}  // namespace
+
+void set_threads(int threads) {
+    if (threads > 0) torch::set_num_threads(threads);
+}
+
+nlohmann::json run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& log) {
+    set_threads(options.threads);
+    auto say = [&log](const std::string& line) {
+        if (log) log(line);
+    };
+    const Series all = options.train_file.empty() ? data::make_synthetic({}).series.slice(0, 4543) : read_series(options.train_file);
+    const Series test = options.test_file.empty() ? all : read_series(options.test_file);
+    const std::int64_t change = options.change_at >= 0 ? options.change_at : all.n_rows - options.new_rows;
+    const Series old_rows = all.slice(0, change);
+    const Series new_rows = all.slice(change, std::min(all.n_rows, change + options.new_rows));
+
+    nlohmann::json out = {{"data", {{"train", all.source}, {"test", test.source}, {"old_rows", old_rows.n_rows},
+                                    {"new_rows", new_rows.n_rows}, {"metrics", all.n_metrics}}},
+                          {"threads", torch::get_num_threads()}};
+    std::optional<Detector> mlp;
+    for (const std::string arch : {"mlp", "gru"}) {
+        ModelConfig model;
+        model.arch = arch;
+        TrainConfig train;
+        train.epochs = options.epochs;
+        train.patience = options.epochs;  // time every epoch
+        say("bench: training " + arch + " for " + std::to_string(options.epochs) + " epochs");
+        const auto detector = Detector::train(old_rows, model, train, {});
+        const auto info = detector.info()["training"];
+        const double per_epoch = info["seconds"].get<double>() / info["epochs_run"].get<double>();
+        detector.score(test.slice(0, std::min<std::int64_t>(test.n_rows, 500)));  // warm-up
+        core::reset_peak_rss();
+        const core::Timer timer;
+        detector.score(test);
+        const double seconds = timer.seconds();
+        out[arch] = {{"train_seconds_per_epoch", per_epoch},
+                     {"train_windows", old_rows.n_rows - model.window + 1},
+                     {"score_steps_per_second", static_cast<double>(test.n_rows) / seconds},
+                     {"score_peak_rss_mib", mib(core::peak_rss_bytes())}};
+        if (arch == "mlp") mlp.emplace(detector);
+    }
+
+    say("bench: LARA retraining, " + std::to_string(options.repeats) + " times");
+    std::vector<double> ruminate, fit, recalibrate, total;
+    RetrainReport last;
+    for (std::int64_t i = 0; i < options.repeats + 1; ++i) {
+        core::reset_peak_rss();
+        auto [adapted, report] = mlp->retrain(new_rows, RetrainConfig{});
+        if (i == 0) continue;  // the first run pays one-off allocations
+        ruminate.push_back(report.ruminate_ms);
+        fit.push_back(report.fit_ms);
+        recalibrate.push_back(report.recalibrate_ms);
+        total.push_back(report.total_ms);
+        last = report;
+    }
+    const double lara_ms = median(total);
+    say("bench: finetune baseline");
+    RetrainConfig finetune;
+    finetune.method = "finetune";
+    const double finetune_ms = mlp->retrain(new_rows, finetune).second.total_ms;
+    say("bench: a full training run (default settings) on old and new rows");
+    const core::Timer full_timer;
+    Detector::train(all.slice(0, change + new_rows.n_rows), {}, {}, {});
+    const double full_ms = full_timer.milliseconds();
+    const double score_peak = out["mlp"]["score_peak_rss_mib"].get<double>();
+    out["lara"] = {{"median_ms", {{"ruminate", median(ruminate)}, {"fit", median(fit)}, {"recalibrate", median(recalibrate)}, {"total", lara_ms}}},
+                   {"peak_rss_mib", mib(last.peak_rss_bytes)},
+                   {"ess_mean", last.ess_mean}};
+    out["finetune_ms"] = finetune_ms;
+    out["full_training_ms"] = full_ms;
+    out["ratios"] = {{"full_training_over_lara", full_ms / lara_ms},
+                     {"finetune_over_lara", finetune_ms / lara_ms},
+                     {"lara_peak_rss_over_scoring", mib(last.peak_rss_bytes) / score_peak}};
+    return out;
+}
+
+}  // namespace lara

@@ -1,0 +1,97 @@
+#include "lara/evaluate.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "eval/interpretation.h"
+#include "eval/metrics.h"
+#include "eval/score_file.h"
+#include "lara/error.h"
+#include "lara/series.h"
+
+namespace lara {
+namespace {
+
+// The two data sets write `a-b` differently (eval/interpretation.h). A segment votes for a
+// convention when, read that way, its last row ends a labelled run: labelled, and the next row not.
+// Reading the file as inclusive first keeps ASD's one-row `a-a` segments legal.
+eval::SegmentEnd detect_segment_end(const EvaluateSpec& spec, const std::vector<int>& labels) {
+    const auto n = static_cast<std::int64_t>(labels.size());
+    const auto labelled = [&](std::int64_t row) {
+        return row >= 0 && row < n && labels[static_cast<std::size_t>(row)] != 0;
+    };
+    const auto ends_run = [&](std::int64_t row) { return labelled(row) && !labelled(row + 1); };
+    std::int64_t exclusive = 0, inclusive = 0;
+    for (const auto& segment : eval::read_interpretation(spec.interpretation, eval::SegmentEnd::inclusive)) {
+        const std::int64_t b = segment.end - 1;
+        exclusive += b > segment.begin && ends_run(b - 1);
+        inclusive += ends_run(b);
+    }
+    if (exclusive == 0 && inclusive == 0)
+        throw Error(ErrorKind::data, spec.interpretation + ": no segment ends where a labelled run of " + spec.labels +
+                                         " ends, whether 'a-b' is read as rows [a, b) or [a, b]");
+    return inclusive > exclusive ? eval::SegmentEnd::inclusive : eval::SegmentEnd::exclusive;
+}
+
+// HitRate@100% and @150% over the segment rows in [first, first + n) of the file, the rows scored.
+void add_hit_rates(const EvaluateSpec& spec, const eval::ScoreFile& scores, const std::vector<int>& labels,
+                   nlohmann::json& out) {
+    const auto end = detect_segment_end(spec, labels);
+    const std::int64_t first = scores.index.front();
+    const std::int64_t stop = scores.index.back() + 1;
+    std::vector<eval::InterpretationSegment> inside;
+    for (auto segment : eval::read_interpretation(spec.interpretation, end)) {
+        segment.begin = std::max(segment.begin, first) - first;
+        segment.end = std::min(segment.end, stop) - first;
+        if (segment.begin < segment.end) inside.push_back(std::move(segment));
+    }
+    if (inside.empty())
+        throw Error(ErrorKind::data, spec.interpretation + ": no segment overlaps the scored rows [" +
+                                         std::to_string(first) + ", " + std::to_string(stop - 1) + "] of " + spec.scores);
+    out["hitrate_100"] = eval::hit_rate(scores.top_metrics, inside, 100);
+    out["hitrate_150"] = eval::hit_rate(scores.top_metrics, inside, 150);
+    out["interpretation_end"] = end == eval::SegmentEnd::inclusive ? "inclusive" : "exclusive";
+    out["notes"]["hitrate"] = "HitRate@P% of top_metrics over the segment rows inside the scored range; "
+                              "ranks past lara score --top count as misses";
+}
+
+}  // namespace
+
+nlohmann::json evaluate(const EvaluateSpec& spec) {
+    const auto scores = eval::read_score_file(spec.scores);
+    const auto all_labels = read_labels(spec.labels);
+    // Indices are consecutive (read_score_file checks), so the last one is the largest.
+    if (scores.index.back() >= static_cast<std::int64_t>(all_labels.size()))
+        throw Error(ErrorKind::data, spec.scores + ": row index " + std::to_string(scores.index.back()) +
+                                         " is past the end of " + spec.labels + " (" +
+                                         std::to_string(all_labels.size()) + " labels)");
+    const auto from = all_labels.begin() + scores.index.front();
+    const std::vector<int> labels(from, from + static_cast<std::ptrdiff_t>(scores.index.size()));
+
+    const auto point = eval::point_metrics(scores.anomaly, labels);
+    const auto adjusted = eval::point_metrics(eval::point_adjust(scores.anomaly, labels), labels);
+    const auto n_rows = static_cast<std::int64_t>(labels.size());
+    const auto n_anomalies = static_cast<std::int64_t>(std::count(labels.begin(), labels.end(), 1));
+
+    nlohmann::json out;
+    out["precision"] = point.precision;
+    out["recall"] = point.recall;
+    out["f1"] = point.f1;
+    out["best_f1"] = eval::best_f1(scores.score, labels).f1;
+    out["pa_f1"] = adjusted.f1;
+    // Average precision is undefined without a labelled row; null rather than a made-up number.
+    out["auc_pr"] = n_anomalies > 0 ? nlohmann::json(eval::auc_pr(scores.score, labels)) : nlohmann::json(nullptr);
+    out["n_rows"] = n_rows;
+    out["n_anomalies"] = n_anomalies;
+    out["anomaly_ratio"] = static_cast<double>(n_anomalies) / static_cast<double>(n_rows);
+    out["notes"] = {
+        {"f1", "point-wise at the model's label-free threshold (the anomaly column), as are precision and recall"},
+        {"best_f1", "point-wise at the best of all thresholds: uses test labels to pick the threshold"},
+        {"pa_f1", "point-adjusted: inflated, for comparison with older papers only"},
+        {"auc_pr", "average precision over all thresholds: threshold-free, null when no scored row is labelled"},
+    };
+    if (!spec.interpretation.empty()) add_hit_rates(spec, scores, all_labels, out);
+    return out;
+}
+
+}  // namespace lara

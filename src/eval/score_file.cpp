@@ -1,0 +1,130 @@
+#include "eval/score_file.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <string_view>
+
+#include "lara/error.h"
+
+namespace lara::eval {
+namespace {
+
+constexpr std::string_view header = "index,score,threshold,anomaly,top_metrics";
+constexpr std::size_t n_fields = 5;
+
+// A position in the file, for messages: path:line:column, both 1-based.
+struct Where {
+    const std::string& path;
+    std::int64_t line;
+
+    [[noreturn]] void fail(std::size_t column, const std::string& what) const {
+        throw Error(ErrorKind::data, path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
+    }
+};
+
+struct Field {
+    std::string_view text;
+    std::size_t column;  // 1-based column of its first character
+};
+
+// True when all of `text`, and nothing else, is a T.
+template <typename T>
+bool parse_whole(std::string_view text, T& value) {
+    const auto [rest, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && status == std::errc() && rest == text.data() + text.size();
+}
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+double parse_number(const Field& field, const char* name, const Where& where) {
+    double value = 0;
+    // from_chars reads "nan", but a NaN score cannot be ranked against a threshold.
+    if (!parse_whole(field.text, value) || std::isnan(value))
+        where.fail(field.column, std::string(name) + " " + quoted(field.text) + " is not a number");
+    return value;
+}
+
+std::vector<int> parse_top_metrics(const Field& field, const Where& where) {
+    std::vector<int> metrics;
+    if (field.text.empty()) return metrics;  // `lara score --top 0`
+    std::size_t start = 0;
+    while (true) {
+        const auto end = std::min(field.text.find(';', start), field.text.size());
+        const auto item = field.text.substr(start, end - start);
+        int metric = -1;
+        if (!parse_whole(item, metric) || metric < 0)
+            where.fail(field.column + start, "top_metrics entry " + quoted(item) + " is not a 0-based metric index");
+        metrics.push_back(metric);
+        if (end == field.text.size()) return metrics;
+        start = end + 1;
+    }
+}
+
+std::vector<Field> split(std::string_view line) {
+    std::vector<Field> fields;
+    std::size_t start = 0;
+    while (true) {
+        const auto end = std::min(line.find(',', start), line.size());
+        fields.push_back({line.substr(start, end - start), start + 1});
+        if (end == line.size()) return fields;
+        start = end + 1;
+    }
+}
+
+void check_header(std::string_view line, const Where& where) {
+    if (line == header) return;
+    std::size_t same = 0;
+    while (same < line.size() && same < header.size() && line[same] == header[same]) ++same;
+    where.fail(same + 1, "expected the header '" + std::string(header) + "', got " + quoted(line));
+}
+
+void read_row(std::string_view line, ScoreFile& out, const Where& where) {
+    if (line.empty()) where.fail(1, "blank line");
+    const auto fields = split(line);
+    if (fields.size() != n_fields)
+        where.fail(fields.size() > n_fields ? fields[n_fields].column : line.size() + 1,
+                   "expected " + std::to_string(n_fields) + " fields (" + std::string(header) + "), got " +
+                       std::to_string(fields.size()));
+
+    std::int64_t index = -1;
+    if (!parse_whole(fields[0].text, index) || index < 0)
+        where.fail(fields[0].column, "index " + quoted(fields[0].text) + " is not a 0-based row number");
+    if (!out.index.empty() && index != out.index.back() + 1)
+        where.fail(fields[0].column, "index " + std::to_string(index) + " does not follow " +
+                                         std::to_string(out.index.back()) + ": rows must be consecutive");
+    const std::string_view anomaly = fields[3].text;
+    if (anomaly != "0" && anomaly != "1") where.fail(fields[3].column, "anomaly must be 0 or 1, got " + quoted(anomaly));
+
+    out.index.push_back(index);
+    out.score.push_back(parse_number(fields[1], "score", where));
+    out.threshold.push_back(parse_number(fields[2], "threshold", where));
+    out.anomaly.push_back(anomaly[0] - '0');
+    out.top_metrics.push_back(parse_top_metrics(fields[4], where));
+}
+
+}  // namespace
+
+ScoreFile read_score_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorKind::data, path + ": cannot open the score file");
+    ScoreFile out;
+    std::string text;
+    std::int64_t number = 0;
+    while (std::getline(in, text)) {
+        ++number;
+        std::string_view line = text;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const Where where{path, number};
+        if (number == 1)
+            check_header(line, where);
+        else
+            read_row(line, out, where);
+    }
+    if (number == 0) Where{path, 1}.fail(1, "empty file, expected the header '" + std::string(header) + "'");
+    if (out.index.empty()) Where{path, 2}.fail(1, "no data rows after the header");
+    return out;
+}
+
+}  // namespace lara::eval

@@ -1,0 +1,137 @@
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "data/synthetic.h"
+#include "lara/lara.h"
+#include "retrain/adjusted_model.h"
+#include "support/test_support.h"
+
+namespace {
+
+double median_of(std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+//! A small detector trained on a synthetic service that keeps its pattern; tests change it themselves.
+class LaraRetrainTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        lara::data::SyntheticConfig c;
+        c.n_rows = 3000;
+        c.n_metrics = 6;
+        c.change_at = c.n_rows;  // no built-in change
+        c.clean_until = c.n_rows;  // and no anomalies
+        series_ = new lara::Series(lara::data::make_synthetic(c).series);
+        lara::ModelConfig model;
+        model.window = 20;
+        model.hidden = 32;
+        model.latent = 4;
+        lara::TrainConfig train;
+        train.epochs = 12;
+        detector_ = new lara::Detector(lara::Detector::train(series_->slice(0, 2000), model, train, {}));
+    }
+    static void TearDownTestSuite() {
+        delete detector_;
+        delete series_;
+    }
+    //! Rows [from, to) with a known affine change: every other metric scaled by `scale` and shifted by `shift`.
+    static lara::Series changed(std::int64_t from, std::int64_t to, float scale, float shift) {
+        auto s = series_->slice(from, to);
+        for (std::int64_t t = 0; t < s.n_rows; ++t)
+            for (std::int64_t j = 0; j < s.n_metrics; j += 2) {
+                float& v = s.values[static_cast<std::size_t>(t * s.n_metrics + j)];
+                v = scale * v + shift;
+            }
+        return s;
+    }
+    static lara::Series* series_;
+    static lara::Detector* detector_;
+};
+
+lara::Series* LaraRetrainTest::series_ = nullptr;
+lara::Detector* LaraRetrainTest::detector_ = nullptr;
+
+}  // namespace
+
+TEST_F(LaraRetrainTest, AnInfiniteRidgeGivesBackTheOldScoresExactly) {
+    lara::RetrainConfig config;
+    config.ridge_z = config.ridge_x = std::numeric_limits<double>::infinity();
+    config.recalibrate = "keep";
+    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 2.0f), config);
+    const auto test = series_->slice(2100, 2600);
+    EXPECT_EQ(adapted.score(test).scores, detector_->score(test).scores);
+    EXPECT_EQ(adapted.threshold(), detector_->threshold());
+    EXPECT_EQ(adapted.generation(), 1);
+}
+
+TEST_F(LaraRetrainTest, ExactAndIterativeSolversGiveTheSameModel) {
+    lara::RetrainConfig config;
+    const auto data = changed(2000, 2043, 0.5f, 2.0f);
+    const auto [exact, r1] = detector_->retrain(data, config);
+    config.solver = "iterative";
+    const auto [iterative, r2] = detector_->retrain(data, config);
+    EXPECT_NEAR(r1.objective_x, r2.objective_x, 1e-7 * (1 + r1.objective_x));
+    EXPECT_NEAR(r1.objective_z, r2.objective_z, 1e-7 * (1 + r1.objective_z));
+    ASSERT_FALSE(r2.loss_curve_x.empty());
+    const auto test = changed(2100, 2300, 0.5f, 2.0f);
+    const auto a = exact.score(test).scores, b = iterative.score(test).scores;
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-2 * (1 + std::abs(a[i])));
+}
+
+TEST_F(LaraRetrainTest, AKnownAffineChangeIsLargelyRepaired) {
+    // Old model on the changed pattern: scores far above its level on the old pattern. After LARA
+    // on 43 changed rows, the typical score of later changed rows must come most of the way back.
+    const auto old_level = median_of(detector_->score(series_->slice(2100, 3000)).scores);
+    const auto later = changed(2100, 3000, 0.5f, 2.0f);
+    const auto broken = median_of(detector_->score(later).scores);
+    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 2.0f), lara::RetrainConfig{});
+    const auto repaired = median_of(adapted.score(later).scores);
+    EXPECT_GT(broken, old_level + 20) << "the change should break the old model";
+    EXPECT_LT(repaired - old_level, 0.5 * (broken - old_level))
+        << "old level " << old_level << ", broken " << broken << ", after LARA " << repaired;
+    EXPECT_EQ(report.n_windows, 43 - 20 + 1);
+    EXPECT_GE(report.ess_min, 1.0);
+}
+
+TEST_F(LaraRetrainTest, RetrainingTwiceKeepsTheSizeAndSurvivesSaveAndLoad) {
+    const auto [once, r1] = detector_->retrain(changed(2000, 2043, 0.5f, 2.0f), lara::RetrainConfig{});
+    lara::RetrainConfig window_map;
+    window_map.x_map = "window";  // composing a per-step map with a window map lifts it
+    const auto [twice, r2] = once.retrain(changed(2200, 2243, 0.25f, 3.0f), window_map);
+    EXPECT_EQ(once.parameter_count(), detector_->parameter_count());
+    const auto [again, r3] = once.retrain(changed(2200, 2243, 0.25f, 3.0f), lara::RetrainConfig{});
+    EXPECT_EQ(again.parameter_count(), once.parameter_count());
+    EXPECT_EQ(twice.generation(), 2);
+    lara::test::TempDir dir;
+    twice.save(dir.file("twice.lara"));
+    const auto loaded = lara::Detector::load(dir.file("twice.lara"));
+    const auto test = changed(2300, 2500, 0.25f, 3.0f);
+    EXPECT_EQ(loaded.score(test).scores, twice.score(test).scores);
+    EXPECT_EQ(loaded.info()["history"].size(), 2u);
+}
+
+TEST(AdjustedModel, ComposedMapsEqualApplyingBothInTurn) {
+    lara::ModelConfig c;
+    c.window = 5;
+    c.n_metrics = 3;
+    c.latent = 2;
+    c.hidden = 8;
+    torch::manual_seed(0);
+    auto vae = lara::model::make_vae(c);
+    torch::NoGradGuard no_grad;
+    const lara::retrain::AdjustedModel base(vae);
+    const lara::retrain::AffineMap z1{torch::randn({2, 2}), torch::randn({2})}, z2{torch::randn({2, 2}), torch::randn({2})};
+    const lara::retrain::AffineMap x1{torch::randn({3, 3}), torch::randn({3})};
+    const lara::retrain::AffineMap x2{torch::randn({15, 15}), torch::randn({15})};  // over the window
+    const auto composed = base.composed_with(z1, x1).composed_with(z2, x2);
+    EXPECT_EQ(composed.z_map().size(), 2);
+    EXPECT_EQ(composed.x_map().size(), 15);
+    const auto x = torch::randn({4, 5, 3});
+    EXPECT_TRUE(torch::allclose(composed.encode(x).mean, z2.apply(z1.apply(vae->encode(x).mean)), 1e-4, 1e-4));
+    const auto z = torch::randn({4, 2});
+    const auto nested = x2.apply(x1.apply(vae->decode(z).mean).flatten(1)).view({4, 5, 3});
+    EXPECT_TRUE(torch::allclose(composed.decode(z).mean, nested, 1e-4, 1e-4));
+    EXPECT_TRUE(torch::allclose(composed.decode_last(z).mean, nested.select(1, -1), 1e-4, 1e-4));
+}
