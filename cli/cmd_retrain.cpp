@@ -26,6 +26,7 @@ void add_retrain(CLI::App& app) {
         ->check(CLI::IsMember({"posterior", "prior"}))->capture_default_str();
     cmd->add_option("--ridge-z", o->ridge_z, "ridge of M_z towards the identity (> 0, or inf)")->capture_default_str();
     cmd->add_option("--ridge-x", o->ridge_x, "ridge of M_x towards the identity (> 0, or inf)")->capture_default_str();
+    cmd->add_option("--ridge-bias", o->config.ridge_bias, "the biases' share of each ridge (1: the method document's form)")->capture_default_str();
     cmd->add_option("--x-map", o->config.x_map, "form of M_x")->check(CLI::IsMember({"full", "diagonal", "window"}))->capture_default_str();
     cmd->add_option("--solver", o->config.solver, "ridge solver")->check(CLI::IsMember({"exact", "iterative"}))->capture_default_str();
     cmd->add_option("--loss-curve", o->curve, "iterative solver: write its loss curve as CSV stage,iteration,objective");

@@ -62,6 +62,7 @@ struct RetrainConfig {
     std::string x_map = "full";      // full (d×d) | diagonal | window (over the flattened window, wd×wd)
     double ridge_z = 1.0;            // ρ_z, pull of M_z towards the identity, > 0 (inf: keep the identity)
     double ridge_x = 1.0;            // ρ_x, pull of M_x towards the identity, > 0 (inf: keep the identity)
+    double ridge_bias = 0.01;        // β: the biases' share of each ridge, (0, ∞); 1 is the method document's form
     std::string solver = "exact";    // exact (Cholesky) | iterative (accelerated gradient descent)
     std::int64_t baseline_epochs = 50;  // Adam epochs for finetune and scratch
     std::string recalibrate = "shift";  // shift (see docs/method.md) | keep (the old threshold)

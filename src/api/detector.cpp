@@ -14,6 +14,7 @@ namespace lara {
 namespace {
 
 constexpr const char* kKind = "lara-detector";
+constexpr std::int64_t kMinCalibrationRows = 300;  // held-out scores needed to fit SPOT on them alone
 
 torch::Tensor to_tensor(const std::vector<float>& values, std::int64_t rows, std::int64_t cols) {
     return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}).clone();
@@ -130,7 +131,14 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
                        {"epochs_run", history.train_loss.size()}, {"best_epoch", history.best_epoch},
                        {"train_loss", history.train_loss.back()}, {"val_loss", history.val_loss.back()},
                        {"seconds", history.seconds}};
-    set_threshold(*state, detect::score_steps(state->adjusted, values).scores);
+    // The threshold is fitted on out-of-sample scores when there are enough of them: the rows whose
+    // windows were held out for early stopping score like the stream the model will meet, while
+    // in-sample scores are optimistic and give a threshold that is too low.
+    auto scores = detect::score_steps(state->adjusted, values).scores;
+    const auto held_out = static_cast<std::int64_t>(static_cast<double>(windows.size(0)) * train.val_fraction);
+    if (held_out >= kMinCalibrationRows) scores.erase(scores.begin(), scores.end() - held_out);
+    state->training["threshold_rows"] = scores.size();
+    set_threshold(*state, scores);
     return Detector(state);
 }
 

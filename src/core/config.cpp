@@ -105,6 +105,7 @@ void RetrainConfig::validate() const {
     if (!one_of(x_map, {"full", "diagonal", "window"})) fail(where, "x_map", "must be full, diagonal or window");
     if (!(ridge_z > 0)) fail(where, "ridge_z", "must be positive (inf keeps the identity)");
     if (!(ridge_x > 0)) fail(where, "ridge_x", "must be positive (inf keeps the identity)");
+    if (!(ridge_bias > 0) || std::isinf(ridge_bias)) fail(where, "ridge_bias", "must be positive and finite");
     if (!one_of(solver, {"exact", "iterative"})) fail(where, "solver", "must be exact or iterative");
     if (baseline_epochs < 1) fail(where, "baseline_epochs", "must be at least 1");
     if (!one_of(recalibrate, {"shift", "keep"})) fail(where, "recalibrate", "must be shift or keep");
@@ -115,7 +116,7 @@ nlohmann::json RetrainConfig::to_json() const {
             {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map},
             {"ridge_z", std::isinf(ridge_z) ? nlohmann::json("inf") : nlohmann::json(ridge_z)},
             {"ridge_x", std::isinf(ridge_x) ? nlohmann::json("inf") : nlohmann::json(ridge_x)},
-            {"solver", solver}, {"baseline_epochs", baseline_epochs}, {"recalibrate", recalibrate}, {"seed", seed}};
+            {"ridge_bias", ridge_bias}, {"solver", solver}, {"baseline_epochs", baseline_epochs}, {"recalibrate", recalibrate}, {"seed", seed}};
 }
 
 }  // namespace lara

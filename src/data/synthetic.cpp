@@ -43,11 +43,11 @@ SyntheticSeries make_synthetic(const SyntheticConfig& c) {
             s.values[static_cast<std::size_t>(t) * d + j] = static_cast<float>(v);
         }
     }
-    // The new normal: a third of the metrics change level and amplitude, and metrics 0 and 1 swap.
+    // The new normal: a third of the metrics change level and amplitude (a release that moves
+    // traffic, a resized machine), which is an affine change of the old pattern.
     for (std::int64_t t = c.change_at; t < c.n_rows; ++t) {
         float* row = &s.values[static_cast<std::size_t>(t) * d];
-        for (std::size_t j = 0; j < d; j += 3) row[j] = static_cast<float>(0.4 * row[j] + 3.0 + 0.5 * static_cast<double>(j));
-        std::swap(row[0], row[1]);
+        for (std::size_t j = 0; j < d; j += 3) row[j] = static_cast<float>(0.5 * row[j] + 3.0);
     }
     // Anomalies: segments of 5–20 steps where 1–3 metrics jump, or freeze, or lose their correlation.
     std::int64_t budget = static_cast<std::int64_t>(c.anomaly_fraction * static_cast<double>(c.n_rows - c.clean_until));

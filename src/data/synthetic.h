@@ -10,12 +10,12 @@
 namespace lara::data {
 
 struct SyntheticConfig {
-    std::int64_t n_rows = 6000;      // time steps (5-minute slots: 288 a day)
+    std::int64_t n_rows = 8000;      // time steps (5-minute slots: 288 a day)
     std::int64_t n_metrics = 12;     // 10–20 is typical of a service
     std::int64_t period = 288;       // steps per day
-    std::int64_t change_at = 4500;   // first row of the new normal pattern; n_rows or more: no change
-    std::int64_t clean_until = 3000; // no anomalies are injected before this row (the training part)
-    double anomaly_fraction = 0.03;  // share of rows inside injected anomaly segments, after clean_until
+    std::int64_t change_at = 6000;   // first row of the new normal pattern; n_rows or more: no change
+    std::int64_t clean_until = 4000; // no anomalies are injected before this row (the training part)
+    double anomaly_fraction = 0.05;  // share of rows inside injected anomaly segments, after clean_until
     std::uint64_t seed = 7;
 };
 
@@ -24,8 +24,8 @@ struct SyntheticSeries {
     std::vector<int> labels;  // 1 inside injected anomaly segments
 };
 
-//! The new pattern is a fixed affine change of a subset of metrics (levels and scales move, two
-//! metrics swap roles): the kind of change LARA's linear maps are designed for.
+//! The new pattern is a fixed affine change of a third of the metrics (their level and amplitude
+//! move): the kind of change LARA's linear maps are designed for.
 SyntheticSeries make_synthetic(const SyntheticConfig& config);
 
 }  // namespace lara::data

@@ -12,6 +12,7 @@ RidgeOptions ridge_options(const RetrainConfig& config, double ridge, bool diago
     RidgeOptions options;
     options.ridge = ridge;
     options.diagonal = diagonal;
+    options.bias_weight = config.ridge_bias;
     options.solver = config.solver;
     return options;
 }

@@ -19,16 +19,19 @@ struct Quadratic {
     torch::Tensor gradient(const torch::Tensor& X) const { return 2.0 * (torch::matmul(G, X) - R); }
 };
 
-Quadratic build(const torch::Tensor& u_in, const torch::Tensor& v_in, double rho, bool diagonal) {
+Quadratic build(const torch::Tensor& u_in, const torch::Tensor& v_in, const RidgeOptions& options) {
+    const double rho = options.ridge, rho_b = options.ridge * options.bias_weight;
     const auto u = u_in.to(torch::kFloat64);
     const auto v = v_in.to(torch::kFloat64);
     const auto N = u.size(0), n = u.size(1);
     const double inv_n = N > 0 ? 1.0 / static_cast<double>(N) : 0.0;
     Quadratic q;
     q.c = (v.square().sum().item<double>() * inv_n) + rho * static_cast<double>(n);  // ρ‖[I 0]‖² = ρ n
-    if (!diagonal) {
+    if (!options.diagonal) {
         const auto u1 = torch::cat({u, torch::ones({N, 1}, u.options())}, 1);
-        auto G = torch::matmul(u1.t(), u1) * inv_n + rho * torch::eye(n + 1, u.options());
+        auto penalty = torch::full({n + 1}, rho, u.options());
+        penalty[n] = rho_b;
+        auto G = torch::matmul(u1.t(), u1) * inv_n + torch::diag(penalty);
         auto prior = torch::cat({torch::eye(n, u.options()), torch::zeros({1, n}, u.options())}, 0);
         auto R = torch::matmul(u1.t(), v) * inv_n + rho * prior;
         q.G = G.unsqueeze(0);
@@ -38,7 +41,7 @@ Quadratic build(const torch::Tensor& u_in, const torch::Tensor& v_in, double rho
     const auto count = N > 0 ? 1.0 : 0.0;
     const auto suu = u.square().sum(0) * inv_n, su = u.sum(0) * inv_n;
     const auto suv = (u * v).sum(0) * inv_n, sv = v.sum(0) * inv_n;
-    q.G = torch::stack({torch::stack({suu + rho, su}, 1), torch::stack({su, torch::full_like(su, count + rho)}, 1)}, 1);
+    q.G = torch::stack({torch::stack({suu + rho, su}, 1), torch::stack({su, torch::full_like(su, count + rho_b)}, 1)}, 1);
     q.R = torch::stack({suv + rho, sv}, 1).unsqueeze(2);
     return q;
 }
@@ -48,10 +51,10 @@ AffineMap to_map(const torch::Tensor& X, std::int64_t n, bool diagonal) {
     return {torch::diag(X.select(1, 0).select(1, 0)).to(torch::kFloat32), X.select(1, 1).select(1, 0).to(torch::kFloat32).contiguous()};
 }
 
-torch::Tensor accelerated_descent(const Quadratic& q, const RidgeOptions& options, RidgeFit& fit, double rho) {
-    // Step 1/L with L = 2 λ_max(G); the Hessian 2G ⪰ 2ρI gives the strong-convexity momentum.
+torch::Tensor accelerated_descent(const Quadratic& q, const RidgeOptions& options, RidgeFit& fit) {
+    // Step 1/L with L = 2 λ_max(G); the Hessian 2G ⪰ 2 min(ρ, ρβ) I gives the strong-convexity momentum.
     const double L = 2.0 * torch::linalg::eigvalsh(q.G, "L").max().item<double>();
-    const double mu = 2.0 * rho;
+    const double mu = 2.0 * options.ridge * std::min(1.0, options.bias_weight);
     const double momentum = (std::sqrt(L) - std::sqrt(mu)) / (std::sqrt(L) + std::sqrt(mu));
     torch::Tensor X = torch::zeros_like(q.R), Y = X.clone();
     const double stop = options.tolerance * (1.0 + q.gradient(X).norm().item<double>());
@@ -73,18 +76,22 @@ RidgeFit fit_ridge(const torch::Tensor& u, const torch::Tensor& v, const RidgeOp
     if (u.dim() != 2 || v.sizes() != u.sizes())
         throw Error(ErrorKind::internal, "fit_ridge: inputs and targets must both be [N, n]");
     if (!(options.ridge > 0)) throw Error(ErrorKind::usage, "ridge must be positive (inf keeps the identity)");
+    if (!(options.bias_weight > 0) || std::isinf(options.bias_weight))
+        throw Error(ErrorKind::usage, "the biases' ridge weight must be positive and finite");
     torch::NoGradGuard no_grad;
     const auto n = u.size(1);
     RidgeFit fit;
     if (std::isinf(options.ridge)) {
         fit.map = AffineMap::identity(n);
-        fit.objective = ridge_objective(fit.map, u, v, 0.0, options.diagonal);
+        RidgeOptions data_only = options;
+        data_only.ridge = 0;
+        fit.objective = ridge_objective(fit.map, u, v, data_only);
         return fit;
     }
-    const Quadratic q = build(u, v, options.ridge, options.diagonal);
+    const Quadratic q = build(u, v, options);
     torch::Tensor X;
     if (options.solver == "iterative") {
-        X = accelerated_descent(q, options, fit, options.ridge);
+        X = accelerated_descent(q, options, fit);
     } else {
         X = torch::cholesky_solve(q.R, torch::linalg::cholesky(q.G));
     }
@@ -93,15 +100,15 @@ RidgeFit fit_ridge(const torch::Tensor& u, const torch::Tensor& v, const RidgeOp
     return fit;
 }
 
-double ridge_objective(const AffineMap& map, const torch::Tensor& u, const torch::Tensor& v, double ridge, bool diagonal) {
+double ridge_objective(const AffineMap& map, const torch::Tensor& u, const torch::Tensor& v, const RidgeOptions& options) {
     torch::NoGradGuard no_grad;
     const auto A = map.A.to(torch::kFloat64), b = map.b.to(torch::kFloat64);
     const auto residual = torch::matmul(u.to(torch::kFloat64), A.t()) + b - v.to(torch::kFloat64);
     const double data = u.size(0) > 0 ? residual.square().sum().item<double>() / static_cast<double>(u.size(0)) : 0.0;
+    if (options.ridge == 0) return data;
     const auto eye = torch::eye(A.size(0), A.options());
-    const double penalty = (diagonal ? (torch::diagonal(A) - 1.0).square().sum() : (A - eye).square().sum()).item<double>() +
-                           b.square().sum().item<double>();
-    return data + (ridge > 0 ? ridge * penalty : 0.0);
+    const double matrix = (options.diagonal ? (torch::diagonal(A) - 1.0).square().sum() : (A - eye).square().sum()).item<double>();
+    return data + options.ridge * (matrix + options.bias_weight * b.square().sum().item<double>());
 }
 
 }  // namespace lara::retrain

@@ -59,7 +59,7 @@ TEST_F(LaraRetrainTest, AnInfiniteRidgeGivesBackTheOldScoresExactly) {
     lara::RetrainConfig config;
     config.ridge_z = config.ridge_x = std::numeric_limits<double>::infinity();
     config.recalibrate = "keep";
-    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 2.0f), config);
+    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), config);
     const auto test = series_->slice(2100, 2600);
     EXPECT_EQ(adapted.score(test).scores, detector_->score(test).scores);
     EXPECT_EQ(adapted.threshold(), detector_->threshold());
@@ -68,14 +68,14 @@ TEST_F(LaraRetrainTest, AnInfiniteRidgeGivesBackTheOldScoresExactly) {
 
 TEST_F(LaraRetrainTest, ExactAndIterativeSolversGiveTheSameModel) {
     lara::RetrainConfig config;
-    const auto data = changed(2000, 2043, 0.5f, 2.0f);
+    const auto data = changed(2000, 2043, 0.5f, 6.0f);
     const auto [exact, r1] = detector_->retrain(data, config);
     config.solver = "iterative";
     const auto [iterative, r2] = detector_->retrain(data, config);
     EXPECT_NEAR(r1.objective_x, r2.objective_x, 1e-7 * (1 + r1.objective_x));
     EXPECT_NEAR(r1.objective_z, r2.objective_z, 1e-7 * (1 + r1.objective_z));
     ASSERT_FALSE(r2.loss_curve_x.empty());
-    const auto test = changed(2100, 2300, 0.5f, 2.0f);
+    const auto test = changed(2100, 2300, 0.5f, 6.0f);
     const auto a = exact.score(test).scores, b = iterative.score(test).scores;
     for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-2 * (1 + std::abs(a[i])));
 }
@@ -84,10 +84,13 @@ TEST_F(LaraRetrainTest, AKnownAffineChangeIsLargelyRepaired) {
     // Old model on the changed pattern: scores far above its level on the old pattern. After LARA
     // on 43 changed rows, the typical score of later changed rows must come most of the way back.
     const auto old_level = median_of(detector_->score(series_->slice(2100, 3000)).scores);
-    const auto later = changed(2100, 3000, 0.5f, 2.0f);
+    const auto later = changed(2100, 3000, 0.5f, 6.0f);
     const auto broken = median_of(detector_->score(later).scores);
-    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 2.0f), lara::RetrainConfig{});
+    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), lara::RetrainConfig{});
     const auto repaired = median_of(adapted.score(later).scores);
+    RecordProperty("old_level", std::to_string(old_level));
+    RecordProperty("broken", std::to_string(broken));
+    RecordProperty("repaired", std::to_string(repaired));
     EXPECT_GT(broken, old_level + 20) << "the change should break the old model";
     EXPECT_LT(repaired - old_level, 0.5 * (broken - old_level))
         << "old level " << old_level << ", broken " << broken << ", after LARA " << repaired;
@@ -96,7 +99,7 @@ TEST_F(LaraRetrainTest, AKnownAffineChangeIsLargelyRepaired) {
 }
 
 TEST_F(LaraRetrainTest, RetrainingTwiceKeepsTheSizeAndSurvivesSaveAndLoad) {
-    const auto [once, r1] = detector_->retrain(changed(2000, 2043, 0.5f, 2.0f), lara::RetrainConfig{});
+    const auto [once, r1] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), lara::RetrainConfig{});
     lara::RetrainConfig window_map;
     window_map.x_map = "window";  // composing a per-step map with a window map lifts it
     const auto [twice, r2] = once.retrain(changed(2200, 2243, 0.25f, 3.0f), window_map);

@@ -34,10 +34,11 @@ class RidgeForm : public ::testing::TestWithParam<bool> {};
 
 TEST_P(RidgeForm, ExactAndIterativeSolversReachTheSameOptimum) {
     const bool diagonal = GetParam();
-    for (const auto& [N, n, rho] : {std::tuple{4, 8, 1e-2}, std::tuple{160, 19, 1e-3}, std::tuple{1, 3, 1.0}}) {
+    for (const auto& [N, n, rho, beta] : {std::tuple{4, 8, 1e-2, 1.0}, std::tuple{160, 19, 1e-3, 0.01}, std::tuple{1, 3, 1.0, 0.1}}) {
         const auto p = random_problem(N, n, 7);
         RidgeOptions options;
         options.ridge = rho;
+        options.bias_weight = beta;
         options.diagonal = diagonal;
         const auto exact = fit_ridge(p.u, p.v, options);
         options.solver = "iterative";
@@ -49,7 +50,7 @@ TEST_P(RidgeForm, ExactAndIterativeSolversReachTheSameOptimum) {
         EXPECT_GT(iterative.loss_curve.front(), iterative.loss_curve.back());
         for (double f : iterative.loss_curve) EXPECT_GE(f, exact.objective - 1e-9 * (1 + exact.objective));
         // The reported objective is the objective, computed independently from its definition.
-        EXPECT_NEAR(exact.objective, ridge_objective(exact.map, p.u, p.v, rho, diagonal), 1e-6 * (1 + exact.objective));
+        EXPECT_NEAR(exact.objective, ridge_objective(exact.map, p.u, p.v, options), 1e-6 * (1 + exact.objective));
     }
 }
 
@@ -59,12 +60,12 @@ TEST_P(RidgeForm, TheOptimumBeatsEveryNearbyPoint) {
     RidgeOptions options;
     options.diagonal = diagonal;
     const auto fit = fit_ridge(p.u, p.v, options);
-    const double best = ridge_objective(fit.map, p.u, p.v, options.ridge, diagonal);
+    const double best = ridge_objective(fit.map, p.u, p.v, options);
     for (int trial = 0; trial < 20; ++trial) {
         auto moved = fit.map;
         moved.b = moved.b + 1e-3 * torch::randn({6});
         moved.A = diagonal ? moved.A + torch::diag(1e-3 * torch::randn({6})) : moved.A + 1e-3 * torch::randn({6, 6});
-        EXPECT_GT(ridge_objective(moved, p.u, p.v, options.ridge, diagonal), best);
+        EXPECT_GT(ridge_objective(moved, p.u, p.v, options), best);
     }
 }
 
@@ -93,10 +94,13 @@ TEST_P(RidgeForm, ObjectiveIsConvexAlongRandomLines) {
             a.A = torch::diag(torch::diagonal(a.A));
             b.A = torch::diag(torch::diagonal(b.A));
         }
-        const double fa = ridge_objective(a, p.u, p.v, 1e-2, diagonal), fb = ridge_objective(b, p.u, p.v, 1e-2, diagonal);
+        RidgeOptions options;
+        options.diagonal = diagonal;
+        options.bias_weight = 0.01;
+        const double fa = ridge_objective(a, p.u, p.v, options), fb = ridge_objective(b, p.u, p.v, options);
         for (double t : {0.1, 0.25, 0.5, 0.75, 0.9}) {
             const AffineMap mid{t * a.A + (1 - t) * b.A, t * a.b + (1 - t) * b.b};
-            EXPECT_LE(ridge_objective(mid, p.u, p.v, 1e-2, diagonal), t * fa + (1 - t) * fb + 1e-9 * (fa + fb));
+            EXPECT_LE(ridge_objective(mid, p.u, p.v, options), t * fa + (1 - t) * fb + 1e-9 * (fa + fb));
         }
     }
 }
