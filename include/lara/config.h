@@ -53,8 +53,7 @@ struct ThresholdConfig {
 struct RetrainConfig {
     std::string method = "lara";     // lara | finetune | scratch | renorm
     std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, ≥ 0
-    std::int64_t n_samples = 256;    // N: importance-sampling proposals per new window and round, ≥ 1
-    std::int64_t is_rounds = 4;      // adaptive importance-sampling rounds, ≥ 1 (1: plain IS from the proposal)
+    std::int64_t n_samples = 256;    // N: importance-sampling proposals per new window, ≥ 1
     std::string proposal = "posterior";  // posterior (q(z|x)) | prior (N(0, I))
     bool ruminate = true;            // false: the ablation z̃ = encoder mean
     bool fit_z = true;               // fit M_z (false: the M_x-only ablation)

@@ -100,7 +100,6 @@ void RetrainConfig::validate() const {
         fail(where, "method", "must be lara, finetune, scratch or renorm, not \"" + method + "\"");
     if (n_restored < 0) fail(where, "n_restored", "must be at least 0");
     if (n_samples < 1) fail(where, "n_samples", "must be at least 1");
-    if (is_rounds < 1) fail(where, "is_rounds", "must be at least 1");
     if (!one_of(proposal, {"posterior", "prior"})) fail(where, "proposal", "must be posterior or prior");
     if (!one_of(x_map, {"full", "diagonal", "window"})) fail(where, "x_map", "must be full, diagonal or window");
     if (!(ridge_z > 0)) fail(where, "ridge_z", "must be positive (inf keeps the identity)");
@@ -112,7 +111,7 @@ void RetrainConfig::validate() const {
 }
 
 nlohmann::json RetrainConfig::to_json() const {
-    return {{"method", method}, {"n_restored", n_restored}, {"n_samples", n_samples}, {"is_rounds", is_rounds}, {"proposal", proposal},
+    return {{"method", method}, {"n_restored", n_restored}, {"n_samples", n_samples}, {"proposal", proposal},
             {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map},
             {"ridge_z", std::isinf(ridge_z) ? nlohmann::json("inf") : nlohmann::json(ridge_z)},
             {"ridge_x", std::isinf(ridge_x) ? nlohmann::json("inf") : nlohmann::json(ridge_x)},

@@ -41,7 +41,6 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
         RuminateOptions options;
         options.n_restored = config.n_restored;
         options.n_samples = config.n_samples;
-        options.n_rounds = config.is_rounds;
         options.prior_proposal = config.proposal == "prior";
         const auto r = ruminate(current, windows, options);
         z_tilde = r.z_tilde;

@@ -1,6 +1,8 @@
-// The ruminate block (docs/method.md §1): for each new window, n windows restored from the frozen
+// The ruminate block (docs/method.md): for each new window, n windows restored from the frozen
 // old model, and the target latent z̃ = E[z | x, x̄^(1..n)] by self-normalised importance sampling
-// in log space, with all N proposals of all windows decoded in one batch.
+// in log space, with all N proposals of all windows decoded in one batch. The target, with n + 1
+// windows of evidence, is far narrower than q(z|x), and the effective sample size is reported
+// because it is low (docs/method.md).
 #pragma once
 
 #include "model/reconstructor.h"
@@ -10,8 +12,7 @@ namespace lara::retrain {
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
     std::int64_t n_samples = 256;         // N
-    std::int64_t n_rounds = 4;            // adaptive importance-sampling rounds (1 = plain IS)
-    bool prior_proposal = false;          // first proposal N(0, I) instead of q(z|x)
+    bool prior_proposal = false;          // proposals from N(0, I) instead of q(z|x)
 };
 
 struct Rumination {
