@@ -30,6 +30,7 @@ void add_score(CLI::App& app);
 void add_info(CLI::App& app);
 void add_retrain(CLI::App& app);
 void add_evaluate(CLI::App& app);
+void add_experiment(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_bench(CLI::App& app);
 

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     lara::cli::add_info(app);
     lara::cli::add_retrain(app);
     lara::cli::add_evaluate(app);
+    lara::cli::add_experiment(app);
     lara::cli::add_demo(app);
     lara::cli::add_bench(app);
     try {

@@ -53,7 +53,7 @@ struct ThresholdConfig {
 struct RetrainConfig {
     std::string method = "lara";     // lara | finetune | scratch | renorm
     std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, ≥ 0
-    std::int64_t n_samples = 256;    // N: importance-sampling proposals per new window, ≥ 1
+    std::int64_t n_samples = 64;     // N: importance-sampling proposals per new window, ≥ 1
     std::string proposal = "posterior";  // posterior (q(z|x)) | prior (N(0, I))
     bool ruminate = true;            // false: the ablation z̃ = encoder mean
     bool fit_z = true;               // fit M_z (false: the M_x-only ablation)
@@ -64,7 +64,8 @@ struct RetrainConfig {
     double ridge_bias = 0.01;        // β: the biases' share of each ridge, (0, ∞); 1 is the method document's form
     std::string solver = "exact";    // exact (Cholesky) | iterative (accelerated gradient descent)
     std::int64_t baseline_epochs = 50;  // Adam epochs for finetune and scratch
-    std::string recalibrate = "shift";  // shift (see docs/method.md) | keep (the old threshold)
+    std::string recalibrate = "shift";  // shift | warmup | keep (the old threshold); see docs/method.md
+    std::int64_t warmup_rows = 288;     // warmup: SPOT on the first rows of each scored series (288 = a day of 5-minute steps), ≥ 50
     std::uint64_t seed = 0;             // sampling and baseline training
 
     void validate() const;

@@ -22,6 +22,7 @@ struct DemoRow {
     std::string model;       // which model scored
     std::string period;      // before or after the change
     double precision = 0, recall = 0, f1 = 0;  // point-wise, at the model's label-free threshold
+    double best_f1 = 0;      // point-wise at the best threshold: uses the labels, for reference only
     double seconds = 0;      // time to obtain the model (training or retraining)
 };
 

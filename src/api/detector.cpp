@@ -34,24 +34,30 @@ double median(std::vector<double> values) {
     return *mid;
 }
 
+struct FittedThreshold {
+    double value = 0;
+    nlohmann::json fit;  // SPOT's tail fit; null for a fixed threshold
+};
+
+FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<double>& scores) {
+    if (config.method == "fixed") return {config.value, nullptr};
+    // A short series has too few scores above the configured quantile for a tail fit: lower it
+    // so that about 20 peaks remain, as long as it stays a tail (above the median).
+    const double n = static_cast<double>(scores.size());
+    const double init_quantile = std::min(config.init_quantile, 1.0 - 20.0 / n);
+    if (init_quantile < 0.5)
+        throw Error(ErrorKind::data, "too few scores (" + std::to_string(scores.size()) +
+                                         ") to fit SPOT's tail; give more rows or a fixed --threshold");
+    const auto fit = detect::fit_spot(scores, config.risk, init_quantile);
+    return {fit.threshold, {{"init_quantile", init_quantile}, {"init_threshold", fit.init_threshold}, {"gamma", fit.gamma},
+                            {"sigma", fit.sigma}, {"n", fit.n}, {"n_peaks", fit.n_peaks}}};
+}
+
 void set_threshold(Detector::State& s, const std::vector<double>& scores) {
     s.score_median = median(scores);
-    if (s.threshold_config.method == "fixed") {
-        s.threshold = s.threshold_config.value;
-        s.threshold_fit = nullptr;
-        return;
-    }
-    // A short training series has too few scores above the configured quantile for a tail fit:
-    // lower it so that about 20 peaks remain, as long as it stays a tail (above the median).
-    const double n = static_cast<double>(scores.size());
-    const double init_quantile = std::min(s.threshold_config.init_quantile, 1.0 - 20.0 / n);
-    if (init_quantile < 0.5)
-        throw Error(ErrorKind::data, "too few training rows (" + std::to_string(scores.size()) +
-                                         ") to fit SPOT's tail; give more rows or a fixed --threshold");
-    const auto fit = detect::fit_spot(scores, s.threshold_config.risk, init_quantile);
-    s.threshold = fit.threshold;
-    s.threshold_fit = {{"init_quantile", init_quantile}, {"init_threshold", fit.init_threshold}, {"gamma", fit.gamma},
-                       {"sigma", fit.sigma}, {"n", fit.n}, {"n_peaks", fit.n_peaks}};
+    auto fitted = fit_threshold(s.threshold_config, scores);
+    s.threshold = fitted.value;
+    s.threshold_fit = std::move(fitted.fit);
 }
 
 std::vector<float> tensor_values(const torch::Tensor& t) {
@@ -152,8 +158,12 @@ ScoreResult Detector::score(const Series& series) const {
     result.scores = std::move(steps.scores);
     result.contributions = std::move(steps.contributions);
     result.threshold = s.threshold;
+    if (s.warmup_rows > 0) {  // recalibrated by warm-up: SPOT on the first scores of this series
+        const auto n = std::min<std::size_t>(static_cast<std::size_t>(s.warmup_rows), result.scores.size());
+        result.threshold = fit_threshold(s.threshold_config, {result.scores.begin(), result.scores.begin() + static_cast<std::ptrdiff_t>(n)}).value;
+    }
     result.anomalies.reserve(result.scores.size());
-    for (double v : result.scores) result.anomalies.push_back(v > s.threshold ? 1 : 0);
+    for (double v : result.scores) result.anomalies.push_back(v > result.threshold ? 1 : 0);
     return result;
 }
 
@@ -195,10 +205,13 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
     // Recalibration without labels: the old threshold moved by how far the median score of the
     // new rows (under the new model) lies from the median score the threshold was last set on.
     const core::Timer recalibrate;
+    next->warmup_rows = 0;
     if (config.recalibrate == "shift") {
         const double new_median = median(detect::score_steps(next->adjusted, values).scores);
         next->threshold = old.threshold + (new_median - old.score_median);
         next->score_median = new_median;
+    } else if (config.recalibrate == "warmup") {
+        next->warmup_rows = config.warmup_rows;
     }
     report.recalibrate_ms = recalibrate.milliseconds();
     report.threshold_after = next->threshold;
@@ -218,7 +231,7 @@ void Detector::save(const std::string& path) const {
                  {"model", s.model.to_json()},
                  {"train", s.train.to_json()},
                  {"threshold_config", s.threshold_config.to_json()},
-                 {"threshold", {{"value", s.threshold}, {"score_median", s.score_median}, {"fit", s.threshold_fit}}},
+                 {"threshold", {{"value", s.threshold}, {"score_median", s.score_median}, {"fit", s.threshold_fit}, {"warmup_rows", s.warmup_rows}}},
                  {"normalizer", s.normalizer.to_json()},
                  {"training", s.training},
                  {"history", s.history},
@@ -246,6 +259,7 @@ Detector Detector::load(const std::string& path) {
         state->threshold = file.meta.at("threshold").at("value");
         state->score_median = file.meta.at("threshold").at("score_median");
         state->threshold_fit = file.meta.at("threshold").at("fit");
+        state->warmup_rows = file.meta.at("threshold").value("warmup_rows", std::int64_t{0});
         state->training = file.meta.at("training");
         state->history = file.meta.at("history");
         state->generation = file.meta.at("generation");
@@ -270,7 +284,8 @@ nlohmann::json Detector::info() const {
     const auto& s = *state_;
     return {{"model", s.model.to_json()},
             {"train", s.train.to_json()},
-            {"threshold", {{"config", s.threshold_config.to_json()}, {"value", s.threshold}, {"fit", s.threshold_fit}}},
+            {"threshold", {{"config", s.threshold_config.to_json()}, {"value", s.threshold}, {"fit", s.threshold_fit},
+                           {"warmup_rows", s.warmup_rows}}},
             {"training", s.training},
             {"generation", s.generation},
             {"history", s.history},

@@ -107,7 +107,8 @@ void RetrainConfig::validate() const {
     if (!(ridge_bias > 0) || std::isinf(ridge_bias)) fail(where, "ridge_bias", "must be positive and finite");
     if (!one_of(solver, {"exact", "iterative"})) fail(where, "solver", "must be exact or iterative");
     if (baseline_epochs < 1) fail(where, "baseline_epochs", "must be at least 1");
-    if (!one_of(recalibrate, {"shift", "keep"})) fail(where, "recalibrate", "must be shift or keep");
+    if (!one_of(recalibrate, {"shift", "warmup", "keep"})) fail(where, "recalibrate", "must be shift, warmup or keep");
+    if (warmup_rows < 50) fail(where, "warmup_rows", "must be at least 50");
 }
 
 nlohmann::json RetrainConfig::to_json() const {
@@ -115,7 +116,7 @@ nlohmann::json RetrainConfig::to_json() const {
             {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map},
             {"ridge_z", std::isinf(ridge_z) ? nlohmann::json("inf") : nlohmann::json(ridge_z)},
             {"ridge_x", std::isinf(ridge_x) ? nlohmann::json("inf") : nlohmann::json(ridge_x)},
-            {"ridge_bias", ridge_bias}, {"solver", solver}, {"baseline_epochs", baseline_epochs}, {"recalibrate", recalibrate}, {"seed", seed}};
+            {"ridge_bias", ridge_bias}, {"solver", solver}, {"baseline_epochs", baseline_epochs}, {"recalibrate", recalibrate}, {"warmup_rows", warmup_rows}, {"seed", seed}};
 }
 
 }  // namespace lara

@@ -9,53 +9,56 @@
 #include "lara/error.h"
 #include "lara/series.h"
 
-namespace lara {
+namespace lara::eval {
 namespace {
 
 // The two data sets write `a-b` differently (eval/interpretation.h). A segment votes for a
 // convention when, read that way, its last row ends a labelled run: labelled, and the next row not.
 // Reading the file as inclusive first keeps ASD's one-row `a-a` segments legal.
-eval::SegmentEnd detect_segment_end(const EvaluateSpec& spec, const std::vector<int>& labels) {
+SegmentEnd detect_segment_end(const std::string& interpretation, const std::vector<int>& labels,
+                              const std::string& labels_name) {
     const auto n = static_cast<std::int64_t>(labels.size());
     const auto labelled = [&](std::int64_t row) {
         return row >= 0 && row < n && labels[static_cast<std::size_t>(row)] != 0;
     };
     const auto ends_run = [&](std::int64_t row) { return labelled(row) && !labelled(row + 1); };
     std::int64_t exclusive = 0, inclusive = 0;
-    for (const auto& segment : eval::read_interpretation(spec.interpretation, eval::SegmentEnd::inclusive)) {
+    for (const auto& segment : read_interpretation(interpretation, SegmentEnd::inclusive)) {
         const std::int64_t b = segment.end - 1;
         exclusive += b > segment.begin && ends_run(b - 1);
         inclusive += ends_run(b);
     }
     if (exclusive == 0 && inclusive == 0)
-        throw Error(ErrorKind::data, spec.interpretation + ": no segment ends where a labelled run of " + spec.labels +
+        throw Error(ErrorKind::data, interpretation + ": no segment ends where a labelled run of " + labels_name +
                                          " ends, whether 'a-b' is read as rows [a, b) or [a, b]");
-    return inclusive > exclusive ? eval::SegmentEnd::inclusive : eval::SegmentEnd::exclusive;
+    return inclusive > exclusive ? SegmentEnd::inclusive : SegmentEnd::exclusive;
 }
 
-// HitRate@100% and @150% over the segment rows in [first, first + n) of the file, the rows scored.
-void add_hit_rates(const EvaluateSpec& spec, const eval::ScoreFile& scores, const std::vector<int>& labels,
-                   nlohmann::json& out) {
-    const auto end = detect_segment_end(spec, labels);
-    const std::int64_t first = scores.index.front();
-    const std::int64_t stop = scores.index.back() + 1;
-    std::vector<eval::InterpretationSegment> inside;
-    for (auto segment : eval::read_interpretation(spec.interpretation, end)) {
+}  // namespace
+
+HitRates scored_hit_rates(const std::string& interpretation, const std::vector<int>& labels,
+                          const std::string& labels_name, std::int64_t first,
+                          const std::vector<std::vector<int>>& ranked_metrics, const std::string& scores_name) {
+    HitRates rates;
+    rates.end = detect_segment_end(interpretation, labels, labels_name);
+    const std::int64_t stop = first + static_cast<std::int64_t>(ranked_metrics.size());
+    std::vector<InterpretationSegment> inside;
+    for (auto segment : read_interpretation(interpretation, rates.end)) {
         segment.begin = std::max(segment.begin, first) - first;
         segment.end = std::min(segment.end, stop) - first;
         if (segment.begin < segment.end) inside.push_back(std::move(segment));
     }
     if (inside.empty())
-        throw Error(ErrorKind::data, spec.interpretation + ": no segment overlaps the scored rows [" +
-                                         std::to_string(first) + ", " + std::to_string(stop - 1) + "] of " + spec.scores);
-    out["hitrate_100"] = eval::hit_rate(scores.top_metrics, inside, 100);
-    out["hitrate_150"] = eval::hit_rate(scores.top_metrics, inside, 150);
-    out["interpretation_end"] = end == eval::SegmentEnd::inclusive ? "inclusive" : "exclusive";
-    out["notes"]["hitrate"] = "HitRate@P% of top_metrics over the segment rows inside the scored range; "
-                              "ranks past lara score --top count as misses";
+        throw Error(ErrorKind::data, interpretation + ": no segment overlaps the scored rows [" +
+                                         std::to_string(first) + ", " + std::to_string(stop - 1) + "] of " + scores_name);
+    rates.at_100 = hit_rate(ranked_metrics, inside, 100);
+    rates.at_150 = hit_rate(ranked_metrics, inside, 150);
+    return rates;
 }
 
-}  // namespace
+}  // namespace lara::eval
+
+namespace lara {
 
 nlohmann::json evaluate(const EvaluateSpec& spec) {
     const auto scores = eval::read_score_file(spec.scores);
@@ -90,7 +93,15 @@ nlohmann::json evaluate(const EvaluateSpec& spec) {
         {"pa_f1", "point-adjusted: inflated, for comparison with older papers only"},
         {"auc_pr", "average precision over all thresholds: threshold-free, null when no scored row is labelled"},
     };
-    if (!spec.interpretation.empty()) add_hit_rates(spec, scores, all_labels, out);
+    if (!spec.interpretation.empty()) {
+        const auto rates = eval::scored_hit_rates(spec.interpretation, all_labels, spec.labels, scores.index.front(),
+                                                  scores.top_metrics, spec.scores);
+        out["hitrate_100"] = rates.at_100;
+        out["hitrate_150"] = rates.at_150;
+        out["interpretation_end"] = rates.end == eval::SegmentEnd::inclusive ? "inclusive" : "exclusive";
+        out["notes"]["hitrate"] = "HitRate@P% of top_metrics over the segment rows inside the scored range; "
+                                  "ranks past lara score --top count as misses";
+    }
     return out;
 }
 

@@ -35,4 +35,18 @@ std::vector<InterpretationSegment> read_interpretation(const std::string& path,
 double hit_rate(const std::vector<std::vector<int>>& ranked_metrics,
                 const std::vector<InterpretationSegment>& segments, double percent);
 
+//! HitRate@100% and @150% of `ranked_metrics`, whose entry i ranks the metrics of file row first + i,
+//! over the segment rows inside those rows (segments are cut to them). Whether `a-b` ends at row b
+//! or b − 1 is told from `labels`, one per row of the whole file, as lara/evaluate.h describes. The
+//! names are for error messages. Throws lara::Error (data) when the file agrees with the labels
+//! under neither convention, or no segment overlaps the ranked rows. Shared by `lara evaluate` and
+//! `lara experiment`; defined in evaluate.cpp.
+struct HitRates {
+    double at_100 = 0, at_150 = 0;
+    SegmentEnd end = SegmentEnd::exclusive;  // the convention the labels chose
+};
+HitRates scored_hit_rates(const std::string& interpretation, const std::vector<int>& labels,
+                          const std::string& labels_name, std::int64_t first,
+                          const std::vector<std::vector<int>>& ranked_metrics, const std::string& scores_name);
+
 }  // namespace lara::eval

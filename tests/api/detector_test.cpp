@@ -68,8 +68,11 @@ TEST_F(DetectorTest, EveryRowGetsAScoreThatSumsItsContributions) {
         const float* c = &r.contributions[static_cast<std::size_t>(t * r.n_metrics)];
         EXPECT_GE(c[top[0]], c[top[1]]);
         EXPECT_GE(c[top[1]], c[top[2]]);
-        for (std::int64_t j = 0; j < r.n_metrics; ++j)
-            if (j != top[0] && j != top[1] && j != top[2]) EXPECT_LE(c[j], c[top[2]]);
+        for (std::int64_t j = 0; j < r.n_metrics; ++j) {
+            if (j != top[0] && j != top[1] && j != top[2]) {
+                EXPECT_LE(c[j], c[top[2]]);
+            }
+        }
     }
 }
 

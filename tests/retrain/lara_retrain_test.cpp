@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "data/synthetic.h"
+#include "detect/spot.h"
 #include "lara/lara.h"
 #include "retrain/adjusted_model.h"
 #include "support/test_support.h"
@@ -113,6 +114,22 @@ TEST_F(LaraRetrainTest, RetrainingTwiceKeepsTheSizeAndSurvivesSaveAndLoad) {
     const auto test = changed(2300, 2500, 0.25f, 3.0f);
     EXPECT_EQ(loaded.score(test).scores, twice.score(test).scores);
     EXPECT_EQ(loaded.info()["history"].size(), 2u);
+}
+
+TEST_F(LaraRetrainTest, WarmupRecalibrationFitsSpotOnTheFirstScoredRows) {
+    lara::RetrainConfig config;
+    config.recalibrate = "warmup";
+    config.warmup_rows = 200;
+    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), config);
+    const auto result = adapted.score(changed(2100, 2600, 0.5f, 6.0f));
+    // Independently: SPOT on the first 200 scores, its initial quantile lowered to keep 20 peaks.
+    const std::vector<double> first(result.scores.begin(), result.scores.begin() + 200);
+    const auto spot = lara::detect::fit_spot(first, lara::ThresholdConfig{}.risk, 1.0 - 20.0 / 200.0);
+    EXPECT_DOUBLE_EQ(result.threshold, spot.threshold);
+    for (std::size_t t = 0; t < result.scores.size(); ++t) EXPECT_EQ(result.anomalies[t], result.scores[t] > spot.threshold ? 1 : 0);
+    lara::test::TempDir dir;
+    adapted.save(dir.file("warm.lara"));
+    EXPECT_EQ(lara::Detector::load(dir.file("warm.lara")).info()["threshold"]["warmup_rows"], 200);
 }
 
 TEST(AdjustedModel, ComposedMapsEqualApplyingBothInTurn) {

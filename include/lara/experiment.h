@@ -1,0 +1,66 @@
+// lara/experiment.h: the benchmark harness behind `lara experiment`. For every entity of a data
+// set folder it trains the old model, retrains it with each method, scores the test file and
+// writes one CSV row per entity × method × seed, then a summary (docs/evaluation.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lara/config.h"
+
+namespace lara {
+
+struct ExperimentSpec {
+    //! Folder with train/, test/, test_label/ and optionally interpretation_label/, each holding
+    //! one file <entity>.<ext> per entity (the data README's layout).
+    std::string dataset;
+    std::vector<std::string> entities;  // empty: every file in dataset/train
+    //! shift: old model on train rows [0, T−K), retraining on train rows [T−K, T), every model
+    //! scores the test file. standard: old model on the whole train file; with K > 0 the first K
+    //! test rows are the new rows and only the rest is scored.
+    std::string protocol = "shift";
+    std::int64_t new_rows = -1;         // K; -1: 43 under shift, none under standard
+    //! Any of old, lara, finetune, scratch, renorm, full, oracle; empty: every one the protocol
+    //! allows. A `random` row is always added.
+    std::vector<std::string> methods;
+    std::int64_t seeds = 1;             // seeds 0 … seeds−1
+    std::int64_t eval_from = 0;         // R: score test rows [R, end) only; oracle trains on [0, R)
+    int jobs = 1;                       // entities run in parallel
+    std::string out = "experiment-out";
+    ModelConfig model;                  // n_metrics comes from the data
+    TrainConfig train;                  // every training; seed is set per run
+    RetrainConfig retrain;              // every retraining; method and seed are set per run
+    std::string command;                // the command line, shown at the top of summary.md
+};
+
+//! One line of results.csv. NaN where a metric is undefined: auc_pr when no scored row is
+//! labelled, the hit rates without interpretation labels.
+struct ExperimentRow {
+    std::string entity, method;
+    std::uint64_t seed = 0;
+    std::int64_t n_rows = 0, n_labelled = 0, n_flagged = 0;  // scored rows, labelled ones, flagged ones
+    double precision = 0, recall = 0, f1 = 0;  // point-wise, the model's label-free threshold
+    double best_f1 = 0;                        // picks the threshold with the test labels
+    double pa_f1 = 0;                          // point-adjusted: inflated
+    double auc_pr = 0;
+    double hitrate_100 = 0, hitrate_150 = 0;
+    double wall_ms = 0, peak_rss_mib = 0;      // the (re)training that made the model; 0 for random
+};
+
+struct ExperimentReport {
+    std::vector<ExperimentRow> rows;               // every row of results.csv, this run's and earlier ones'
+    std::vector<std::string> computed, skipped;    // entities run now, and those found finished
+    std::string results_csv, summary_md;           // the files written
+    double seconds = 0;
+};
+
+//! Runs the experiment and writes out/entities/<entity>.csv per finished entity (atomically; a
+//! rerun skips entities whose file exists), then out/results.csv and out/summary.md from every
+//! entity file. `log` gets progress lines, one call at a time. Throws lara::Error: usage for a bad
+//! spec, an unknown entity or method, or an out folder holding results of other settings; data for
+//! a missing data set folder or file, or a test file without labels.
+ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<void(const std::string&)>& log = {});
+
+}  // namespace lara

@@ -1,0 +1,221 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "lara/experiment.h"
+#include "lara/lara.h"
+#include "support/test_support.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kTrainRows = 300, kTestRows = 200, kMetrics = 3;
+
+bool labelled(int t) { return (t >= 120 && t < 126) || (t >= 170 && t < 174); }
+
+//! Three noisy sines per entity; the test file has two labelled level shifts.
+void write_entity(const fs::path& dataset, const std::string& name, double phase, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> noise(0.0, 0.05);
+    const auto write = [&](const std::string& folder, int rows, bool anomalies) {
+        std::ofstream out(dataset / folder / (name + ".csv"));
+        for (int t = 0; t < rows; ++t) {
+            for (int j = 0; j < kMetrics; ++j) {
+                double v = std::sin(t / 8.0 + phase + j) + noise(rng);
+                if (anomalies && labelled(t)) v += j == 0 ? 4.0 : -3.0;
+                char text[32];
+                std::snprintf(text, sizeof text, "%s%.5f", j ? "," : "", v);
+                out << text;
+            }
+            out << "\n";
+        }
+    };
+    write("train", kTrainRows, false);
+    write("test", kTestRows, true);
+    std::ofstream labels(dataset / "test_label" / (name + ".csv"));
+    for (int t = 0; t < kTestRows; ++t) labels << (labelled(t) ? 1 : 0) << "\n";
+}
+
+//! results.csv as one map per row, column name -> field.
+std::vector<std::map<std::string, std::string>> read_results(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    std::vector<std::string> header;
+    std::stringstream head(line);
+    for (std::string name; std::getline(head, name, ',');) header.push_back(name);
+    std::vector<std::map<std::string, std::string>> rows;
+    while (std::getline(in, line)) {
+        std::map<std::string, std::string> row;
+        std::stringstream fields(line + ",");  // keeps a trailing empty field
+        std::string field;
+        for (std::size_t i = 0; std::getline(fields, field, ','); ++i) row[i < header.size() ? header[i] : "extra"] = field;
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+class ExperimentTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = std::make_unique<lara::test::TempDir>();
+        for (const char* folder : {"train", "test", "test_label"}) fs::create_directories(dir_->path() / "data" / folder);
+        write_entity(dir_->path() / "data", "alpha", 0.0, 1);
+        write_entity(dir_->path() / "data", "beta", 1.5, 2);
+    }
+    static void TearDownTestSuite() { dir_.reset(); }
+
+    //! Small and fast: window 10, hidden 16, 2 epochs.
+    static lara::ExperimentSpec small_spec(const std::string& out) {
+        lara::ExperimentSpec spec;
+        spec.dataset = dir_->file("data");
+        spec.out = dir_->file(out);
+        spec.model.window = 10;
+        spec.model.hidden = 16;
+        spec.model.latent = 4;
+        spec.train.epochs = 2;
+        spec.retrain.baseline_epochs = 5;
+        return spec;
+    }
+
+    static std::unique_ptr<lara::test::TempDir> dir_;
+};
+
+std::unique_ptr<lara::test::TempDir> ExperimentTest::dir_;
+
+void expect_error(const lara::ExperimentSpec& spec, lara::ErrorKind kind, const std::string& fragment) {
+    try {
+        lara::run_experiment(spec);
+        FAIL() << "accepted; expected an error with \"" << fragment << "\"";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), kind) << e.what();
+        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+
+TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
+    auto spec = small_spec("shift");
+    spec.methods = {"old", "lara"};
+    spec.seeds = 2;
+    std::vector<std::string> log;
+    const auto report = lara::run_experiment(spec, [&log](const std::string& line) { log.push_back(line); });
+    EXPECT_EQ(report.computed, (std::vector<std::string>{"alpha", "beta"}));
+    EXPECT_TRUE(report.skipped.empty());
+
+    // 2 entities × (old, lara, random) × 2 seeds, every field filled, metrics in [0, 1].
+    const auto rows = read_results(report.results_csv);
+    ASSERT_EQ(rows.size(), 12u);
+    ASSERT_EQ(report.rows.size(), 12u);
+    std::set<std::string> keys;
+    for (const auto& row : rows) {
+        EXPECT_EQ(row.count("extra"), 0u);
+        for (const auto& [name, field] : row) EXPECT_FALSE(field.empty()) << name << " is empty";
+        for (const char* metric : {"precision", "recall", "f1", "best_f1", "pa_f1", "auc_pr"}) {
+            const double v = std::stod(row.at(metric));
+            EXPECT_GE(v, 0.0) << metric;
+            EXPECT_LE(v, 1.0) << metric;
+        }
+        EXPECT_EQ(row.at("n_rows"), std::to_string(kTestRows));
+        EXPECT_EQ(row.at("n_labelled"), "10");
+        keys.insert(row.at("entity") + "/" + row.at("method") + "/" + row.at("seed"));
+        if (row.at("method") != "random") {
+            EXPECT_GT(std::stod(row.at("wall_ms")), 0.0);
+        }
+    }
+    EXPECT_EQ(keys.size(), 12u);  // no row twice
+    for (const char* entity : {"alpha", "beta"})
+        for (const char* method : {"old", "lara", "random"})
+            for (const char* seed : {"0", "1"}) EXPECT_EQ(keys.count(std::string(entity) + "/" + method + "/" + seed), 1u);
+
+    std::ifstream summary_file(report.summary_md);
+    const std::string summary((std::istreambuf_iterator<char>(summary_file)), std::istreambuf_iterator<char>());
+    for (const char* text : {"| old |", "| lara |", "| random |", "uses test labels", "point-adjusted, inflated"})
+        EXPECT_NE(summary.find(text), std::string::npos) << text;
+    EXPECT_FALSE(log.empty());
+
+    // The headline F1 of old, seed 0, recomputed from its scores.
+    const auto train = lara::read_series(dir_->file("data/train/alpha.csv"));
+    lara::TrainConfig train_config = spec.train;
+    train_config.seed = 0;
+    const auto old = lara::Detector::train(train.slice(0, kTrainRows - 43), spec.model, train_config, {});
+    const auto scored = old.score(lara::read_series(dir_->file("data/test/alpha.csv")));
+    double tp = 0, fp = 0, fn = 0;
+    for (int t = 0; t < kTestRows; ++t) {
+        const bool flagged = scored.scores[static_cast<std::size_t>(t)] > scored.threshold;
+        tp += flagged && labelled(t);
+        fp += flagged && !labelled(t);
+        fn += !flagged && labelled(t);
+    }
+    const double f1 = tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0.0;
+    const auto old_row = std::find_if(rows.begin(), rows.end(), [](const auto& row) {
+        return row.at("entity") == "alpha" && row.at("method") == "old" && row.at("seed") == "0";
+    });
+    ASSERT_NE(old_row, rows.end());
+    EXPECT_NEAR(std::stod(old_row->at("f1")), f1, 1e-6);
+
+    // A rerun finds both entities finished: nothing is trained and their files stay as they were.
+    const auto entity_file = fs::path(spec.out) / "entities" / "alpha.csv";
+    const auto written = fs::last_write_time(entity_file);
+    std::vector<std::string> log2;
+    const auto again = lara::run_experiment(spec, [&log2](const std::string& line) { log2.push_back(line); });
+    EXPECT_TRUE(again.computed.empty());
+    EXPECT_EQ(again.skipped, (std::vector<std::string>{"alpha", "beta"}));
+    EXPECT_EQ(fs::last_write_time(entity_file), written);
+    EXPECT_EQ(again.rows.size(), 12u);
+    ASSERT_FALSE(log2.empty());
+    EXPECT_NE(log2.front().find("skipped"), std::string::npos) << log2.front();
+
+    // Other settings into the same folder would mix results.
+    spec.seeds = 1;
+    expect_error(spec, lara::ErrorKind::usage, "other settings");
+}
+
+TEST_F(ExperimentTest, StandardScoresOnlyRowsFromEvalFromAndTrainsTheOracle) {
+    auto spec = small_spec("standard");
+    spec.entities = {"beta"};
+    spec.protocol = "standard";
+    spec.new_rows = 20;
+    spec.eval_from = 100;
+    const auto report = lara::run_experiment(spec);
+    std::vector<std::string> methods;
+    for (const auto& row : report.rows) {
+        methods.push_back(row.method);
+        EXPECT_EQ(row.n_rows, kTestRows - 100);
+        EXPECT_EQ(row.n_labelled, 10);
+    }
+    EXPECT_EQ(methods, (std::vector<std::string>{"old", "lara", "finetune", "scratch", "renorm", "full", "oracle", "random"}));
+}
+
+TEST_F(ExperimentTest, BadSpecsNameTheProblem) {
+    auto spec = small_spec("errors");
+    spec.methods = {"old", "magic"};
+    expect_error(spec, lara::ErrorKind::usage, "unknown method \"magic\"");
+    spec.methods = {"oracle"};
+    expect_error(spec, lara::ErrorKind::usage, "oracle needs eval_from");
+    spec.methods = {};
+    spec.entities = {"gamma"};
+    expect_error(spec, lara::ErrorKind::usage, "unknown entity \"gamma\"");
+    spec.entities = {};
+    spec.dataset = dir_->file("nowhere");
+    expect_error(spec, lara::ErrorKind::data, "no such data set folder");
+
+    // A test file without labels.
+    const fs::path data = dir_->path() / "unlabelled";
+    for (const char* folder : {"train", "test", "test_label"}) fs::create_directories(data / folder);
+    fs::copy_file(dir_->path() / "data" / "train" / "alpha.csv", data / "train" / "alpha.csv");
+    fs::copy_file(dir_->path() / "data" / "test" / "alpha.csv", data / "test" / "alpha.csv");
+    spec.dataset = data.string();
+    expect_error(spec, lara::ErrorKind::data, "test file without labels");
+}
