@@ -1,10 +1,9 @@
 #include "common.h"
 
+#include "lara/files.h"
+
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <random>
 
 namespace lara::cli {
 
@@ -26,23 +25,7 @@ void write_output(const std::string& path, const std::string& text) {
         std::cout << text;
         return;
     }
-    std::filesystem::path temp = path;
-    temp += ".tmp-" + std::to_string(std::random_device{}());
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::filesystem::remove(temp);
-            throw Error(ErrorKind::usage, path + ": cannot write the output file");
-        }
-    }
-    std::error_code error;
-    std::filesystem::rename(temp, path, error);
-    if (error) {
-        std::filesystem::remove(temp, error);
-        throw Error(ErrorKind::usage, path + ": cannot move the output file into place");
-    }
+    write_file_atomically(path, text);
 }
 
 Detector::Progress progress_printer(bool quiet) {

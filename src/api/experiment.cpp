@@ -1,5 +1,7 @@
 #include "lara/experiment.h"
 
+#include "lara/files.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -61,27 +63,6 @@ bool natural_less(const std::string& a, const std::string& b) {
         }
     }
     return a.size() - i < b.size() - j;
-}
-
-void write_file_atomically(const fs::path& path, const std::string& text) {
-    fs::path temp = path;
-    temp += ".tmp-" + std::to_string(std::random_device{}());
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::error_code ignored;
-            fs::remove(temp, ignored);
-            throw Error(ErrorKind::usage, path.string() + ": cannot write the file");
-        }
-    }
-    std::error_code error;
-    fs::rename(temp, path, error);
-    if (error) {
-        fs::remove(temp, error);
-        throw Error(ErrorKind::usage, path.string() + ": cannot move the file into place");
-    }
 }
 
 std::string read_text(const fs::path& path) {
@@ -621,7 +602,7 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
             throw Error(ErrorKind::usage, plan.out.string() + " holds results of other settings (see its experiment.json); "
                                                               "choose another output folder or delete it");
     } else {
-        write_file_atomically(settings_path, settings);
+        write_file_atomically(settings_path.string(), settings);
     }
 
     ExperimentReport report;
@@ -649,7 +630,7 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
                 const auto rows = run_entity(plan, files, todo[k] + 1, progress);
                 std::string csv = csv_header(plan.hit_rates);
                 for (const auto& row : rows) csv += csv_row(row, plan.hit_rates);
-                write_file_atomically(entity_dir / (files.name + ".csv"), csv);
+                write_file_atomically((entity_dir / (files.name + ".csv")).string(), csv);
                 const std::lock_guard<std::mutex> lock(mutex);
                 report.computed.push_back(files.name);
             } catch (const Error& e) {

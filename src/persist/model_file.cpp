@@ -1,14 +1,13 @@
 #include "persist/model_file.h"
 
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <random>
 
 #include <zlib.h>
 
 #include "lara/error.h"
+#include "lara/files.h"
 
 namespace lara::persist {
 namespace {
@@ -73,25 +72,7 @@ void write_model_file(const std::string& path, const ModelFile& file) {
     }
     put<std::uint32_t>(out, crc32_of(out.data(), out.size()));
 
-    const std::filesystem::path target(path);
-    std::filesystem::path temp = target;
-    temp += ".tmp-" + std::to_string(std::random_device{}());
-    {
-        std::ofstream stream(temp, std::ios::binary | std::ios::trunc);
-        stream.write(out.data(), static_cast<std::streamsize>(out.size()));
-        stream.flush();
-        if (!stream) {
-            std::error_code ignored;
-            std::filesystem::remove(temp, ignored);
-            throw Error(ErrorKind::model, path + ": cannot write the model file");
-        }
-    }
-    std::error_code error;
-    std::filesystem::rename(temp, target, error);
-    if (error) {
-        std::filesystem::remove(temp, error);
-        throw Error(ErrorKind::model, path + ": cannot move the model file into place");
-    }
+    write_file_atomically(path, out, ErrorKind::model);
 }
 
 ModelFile read_model_file(const std::string& path) {
