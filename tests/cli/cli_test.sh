@@ -30,6 +30,10 @@ grep -q '"arch": "mlp"' "$dir/out" || fail "info lacks the architecture"
 expect_code 0 "retrain" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 --out "$dir/r.lara"
 grep -q '"method":"lara"' "$dir/out" || fail "retrain report: $(cat "$dir/out")"
 grep -q '"n_windows":34' "$dir/out" || fail "retrain windows: $(cat "$dir/out")"
+expect_code 0 "retrain, iterative solver" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 \
+    --out "$dir/r2.lara" --solver iterative --loss-curve "$dir/curve.csv"
+[ "$(head -1 "$dir/curve.csv")" = "stage,iteration,objective" ] || fail "loss curve header: $(head -1 "$dir/curve.csv")"
+grep -q '^z,1,' "$dir/curve.csv" && grep -q '^x,1,' "$dir/curve.csv" || fail "loss curve lacks a stage"
 expect_code 0 "score retrained" "$lara" score --model "$dir/r.lara" --data "$dir/data.csv" --out "$dir/scores2.csv"
 
 # Bad input: clear messages and distinct exit codes (1 usage, 2 data, 3 model).
