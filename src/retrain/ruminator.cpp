@@ -36,7 +36,6 @@ Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& wind
     Rumination out;
     out.z_tilde = (w_norm.unsqueeze(2) * z).sum(0);
     out.ess = 1.0 / w_norm.square().sum(0);
-    out.restored = restored;
     return out;
 }
 

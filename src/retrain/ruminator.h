@@ -18,7 +18,6 @@ struct RuminateOptions {
 struct Rumination {
     torch::Tensor z_tilde;    // [K, m], the target latents
     torch::Tensor ess;        // [K], effective sample size 1 / Σ w̄², in [1, N]
-    torch::Tensor restored;   // [K, n, w, d], the restored windows x̄
 };
 
 //! windows: [K, w, d] new windows, normalised with the old statistics. Uses torch's global RNG.
