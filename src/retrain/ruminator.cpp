@@ -3,9 +3,13 @@
 #include <cmath>
 
 namespace lara::retrain {
+namespace {
 
-Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
-    torch::NoGradGuard no_grad;
+// Windows ruminated at once: memory grows as N × windows × w × d, so many new windows are taken
+// in chunks (32 windows of 40 × 19 with N = 64 hold about 6 MiB per tensor).
+constexpr std::int64_t kWindowsPerChunk = 32;
+
+Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
     const auto K = windows.size(0), w = windows.size(1), d = windows.size(2);
     const auto m = model.config().latent;
     const auto N = options.n_samples, n = options.n_restored;
@@ -37,6 +41,19 @@ Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& wind
     out.z_tilde = (w_norm.unsqueeze(2) * z).sum(0);
     out.ess = 1.0 / w_norm.square().sum(0);
     return out;
+}
+
+}  // namespace
+
+Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> z_tilde, ess;
+    for (std::int64_t i = 0; i < windows.size(0); i += kWindowsPerChunk) {
+        const auto part = ruminate_chunk(model, windows.narrow(0, i, std::min(kWindowsPerChunk, windows.size(0) - i)), options);
+        z_tilde.push_back(part.z_tilde);
+        ess.push_back(part.ess);
+    }
+    return {torch::cat(z_tilde), torch::cat(ess)};
 }
 
 }  // namespace lara::retrain
