@@ -6,16 +6,12 @@
 #include <torch/torch.h>
 
 #include "core/resources.h"
+#include "core/statistics.h"
 #include "data/synthetic.h"
 #include "lara/lara.h"
 
 namespace lara {
 namespace {
-
-double median(std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-}
 
 double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
@@ -76,7 +72,7 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
         total.push_back(report.total_ms);
         last = report;
     }
-    const double lara_ms = median(total);
+    const double lara_ms = core::median(total);
     say("bench: finetune baseline");
     RetrainConfig finetune;
     finetune.method = "finetune";
@@ -86,7 +82,7 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
     Detector::train(all.slice(0, change + new_rows.n_rows), {}, {}, {});
     const double full_ms = full_timer.milliseconds();
     const double score_peak = out["mlp"]["score_peak_rss_mib"].get<double>();
-    out["lara"] = {{"median_ms", {{"ruminate", median(ruminate)}, {"fit", median(fit)}, {"recalibrate", median(recalibrate)}, {"total", lara_ms}}},
+    out["lara"] = {{"median_ms", {{"ruminate", core::median(ruminate)}, {"fit", core::median(fit)}, {"recalibrate", core::median(recalibrate)}, {"total", lara_ms}}},
                    {"peak_rss_mib", mib(last.peak_rss_bytes)},
                    {"ess_mean", last.ess_mean}};
     out["finetune_ms"] = finetune_ms;

@@ -4,6 +4,7 @@
 
 #include "api/detector_state.h"
 #include "core/resources.h"
+#include "core/statistics.h"
 #include "detect/scorer.h"
 #include "detect/spot.h"
 #include "model/trainer.h"
@@ -28,12 +29,6 @@ torch::Tensor normalised(const data::Normalizer& normalizer, const Series& serie
     return to_tensor(values, series.n_rows, series.n_metrics);
 }
 
-double median(std::vector<double> values) {
-    const auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-    std::nth_element(values.begin(), mid, values.end());
-    return *mid;
-}
-
 struct FittedThreshold {
     double value = 0;
     nlohmann::json fit;  // SPOT's tail fit; null for a fixed threshold
@@ -54,7 +49,7 @@ FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<d
 }
 
 void set_threshold(Detector::State& s, const std::vector<double>& scores) {
-    s.score_median = median(scores);
+    s.score_median = core::median(scores);
     auto fitted = fit_threshold(s.threshold_config, scores);
     s.threshold = fitted.value;
     s.threshold_fit = std::move(fitted.fit);
@@ -207,7 +202,7 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
     const core::Timer recalibrate;
     next->warmup_rows = 0;
     if (config.recalibrate == "shift") {
-        const double new_median = median(detect::score_steps(next->adjusted, values).scores);
+        const double new_median = core::median(detect::score_steps(next->adjusted, values).scores);
         next->threshold = old.threshold + (new_median - old.score_median);
         next->score_median = new_median;
     } else if (config.recalibrate == "warmup") {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/statistics.h"
 #include "data/synthetic.h"
 #include "detect/spot.h"
 #include "lara/lara.h"
@@ -9,11 +10,6 @@
 #include "support/test_support.h"
 
 namespace {
-
-double median_of(std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-}
 
 //! A small detector trained on a synthetic service that keeps its pattern; tests change it themselves.
 class LaraRetrainTest : public ::testing::Test {
@@ -84,11 +80,11 @@ TEST_F(LaraRetrainTest, ExactAndIterativeSolversGiveTheSameModel) {
 TEST_F(LaraRetrainTest, AKnownAffineChangeIsLargelyRepaired) {
     // Old model on the changed pattern: scores far above its level on the old pattern. After LARA
     // on 43 changed rows, the typical score of later changed rows must come most of the way back.
-    const auto old_level = median_of(detector_->score(series_->slice(2100, 3000)).scores);
+    const auto old_level = lara::core::median(detector_->score(series_->slice(2100, 3000)).scores);
     const auto later = changed(2100, 3000, 0.5f, 6.0f);
-    const auto broken = median_of(detector_->score(later).scores);
+    const auto broken = lara::core::median(detector_->score(later).scores);
     const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), lara::RetrainConfig{});
-    const auto repaired = median_of(adapted.score(later).scores);
+    const auto repaired = lara::core::median(adapted.score(later).scores);
     RecordProperty("old_level", std::to_string(old_level));
     RecordProperty("broken", std::to_string(broken));
     RecordProperty("repaired", std::to_string(repaired));
