@@ -36,7 +36,8 @@ void add_experiment(CLI::App& app) {
     cmd->add_option("--entities", s.entities, "comma-separated entities (default: every file in DATASET/train)")->delimiter(',');
     cmd->add_option("--protocol", s.protocol, "shift: retrain on the last train rows; standard: train on train, score test")
         ->check(CLI::IsMember({"shift", "standard"}))->capture_default_str();
-    cmd->add_option("--new-rows", s.new_rows, "K, rows given to retraining (default: 43 under shift, none under standard)");
+    cmd->add_option("--new-rows", s.new_rows, "K, rows given to retraining; several (43,100,400) sweep over K "
+                                              "(default: 43 under shift, none under standard)")->delimiter(',');
     cmd->add_option("--methods", s.methods, "comma-separated, of old,lara,finetune,scratch,renorm,full,oracle (default: all that apply)")
         ->delimiter(',');
     cmd->add_option("--seeds", s.seeds, "run seeds 0 … S−1")->capture_default_str();
@@ -45,6 +46,7 @@ void add_experiment(CLI::App& app) {
     cmd->add_option("--recalibrate", s.retrain.recalibrate, "threshold of every retrained model (see lara retrain --help)")
         ->check(CLI::IsMember({"shift", "warmup", "keep"}))->capture_default_str();
     cmd->add_option("--jobs", s.jobs, "entities run in parallel")->capture_default_str();
+    cmd->add_option("--plot-entity", s.plot_entity, "the entity drawn in OUT/figures/ENTITY.svg (default: the first)");
     cmd->add_option("--out", s.out, "output folder (a rerun skips the entities finished there)")->capture_default_str();
     cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
     cmd->callback([o] {

@@ -21,7 +21,10 @@ struct ExperimentSpec {
     //! scores the test file. standard: old model on the whole train file; with K > 0 the first K
     //! test rows are the new rows and only the rest is scored.
     std::string protocol = "shift";
-    std::int64_t new_rows = -1;         // K; -1: 43 under shift, none under standard
+    //! K, one value or several for a sweep (each K is run in turn, and summary.md and the pictures
+    //! show F1 against K); empty: 43 under shift, none under standard. Under standard every K
+    //! retrains the same old model; give eval_from ≥ the largest K so that every K scores the same rows.
+    std::vector<std::int64_t> new_rows;
     //! Any of old, lara, finetune, scratch, renorm, full, oracle; empty: every one the protocol
     //! allows. A `random` row is always added.
     std::vector<std::string> methods;
@@ -29,6 +32,8 @@ struct ExperimentSpec {
     std::int64_t eval_from = 0;         // R: score test rows [R, end) only; oracle trains on [0, R)
     int jobs = 1;                       // entities run in parallel
     std::string out = "experiment-out";
+    //! The entity whose series, scores, thresholds and labels are drawn (out/figures/); empty: the first.
+    std::string plot_entity;
     ModelConfig model;                  // n_metrics comes from the data
     TrainConfig train;                  // every training; seed is set per run
     RetrainConfig retrain;              // every retraining; method and seed are set per run
@@ -40,6 +45,7 @@ struct ExperimentSpec {
 struct ExperimentRow {
     std::string entity, method;
     std::uint64_t seed = 0;
+    std::int64_t new_rows = 0;                               // K
     std::int64_t n_rows = 0, n_labelled = 0, n_flagged = 0;  // scored rows, labelled ones, flagged ones
     double precision = 0, recall = 0, f1 = 0;  // point-wise, the model's label-free threshold
     double best_f1 = 0;                        // picks the threshold with the test labels
@@ -53,12 +59,13 @@ struct ExperimentReport {
     std::vector<ExperimentRow> rows;               // every row of results.csv, this run's and earlier ones'
     std::vector<std::string> computed, skipped;    // entities run now, and those found finished
     std::string results_csv, summary_md;           // the files written
+    std::vector<std::string> figures;              // the SVG pictures written by this run
     double seconds = 0;
 };
 
 //! Runs the experiment and writes out/entities/<entity>.csv per finished entity (atomically; a
-//! rerun skips entities whose file exists), then out/results.csv and out/summary.md from every
-//! entity file. `log` gets progress lines, one call at a time. Throws lara::Error: usage for a bad
+//! rerun skips entities whose file exists), then out/results.csv, out/summary.md and the pictures
+//! out/figures/*.svg (the plotted entity's when it is computed in this run) from every entity file. `log` gets progress lines, one call at a time. Throws lara::Error: usage for a bad
 //! spec, an unknown entity or method, or an out folder holding results of other settings; data for
 //! a missing data set folder or file, or a test file without labels.
 ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<void(const std::string&)>& log = {});

@@ -7,6 +7,7 @@
 #include "core/statistics.h"
 #include "detect/scorer.h"
 #include "detect/spot.h"
+#include "model/random.h"
 #include "model/trainer.h"
 #include "persist/model_file.h"
 #include "retrain/retrainer.h"
@@ -122,7 +123,7 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
     const auto normalizer = data::Normalizer::fit(series);
     const auto values = normalised(normalizer, series, model.window);
 
-    torch::manual_seed(train.seed);
+    model::seed_thread_random(train.seed);
     auto vae = model::make_vae(model);
     const auto windows = model::sliding_windows(values, model.window).contiguous();
     const auto history = model::train_vae(*vae, windows, train, progress);

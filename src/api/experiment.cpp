@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/experiment_figures.h"
 #include "core/resources.h"
 #include "eval/interpretation.h"
 #include "eval/metrics.h"
@@ -85,12 +86,15 @@ struct Plan {
     std::vector<EntityFiles> entities;
     bool hit_rates = false;    // the data set has interpretation labels
     bool jumpstarter = false;  // JumpStarter Dataset2: the summary splits the services
+    std::string plot_entity;
 };
 
 //! The first scored test row: R, and under standard after the K new rows taken from the test file.
-std::int64_t first_scored_row(const ExperimentSpec& s) {
-    return std::max(s.eval_from, s.protocol == "standard" ? s.new_rows : std::int64_t{0});
+std::int64_t first_scored_row(const ExperimentSpec& s, std::int64_t new_rows) {
+    return std::max(s.eval_from, s.protocol == "standard" ? new_rows : std::int64_t{0});
 }
+
+bool is_sweep(const ExperimentSpec& s) { return s.new_rows.size() > 1; }
 
 std::string joined(const std::vector<std::string>& items, const std::string& separator = ", ") {
     std::string out;
@@ -133,8 +137,13 @@ Plan make_plan(const ExperimentSpec& spec) {
     auto& s = plan.spec;
     if (s.protocol != "shift" && s.protocol != "standard")
         throw Error(ErrorKind::usage, "protocol: \"" + s.protocol + "\" is neither shift nor standard");
-    if (s.new_rows < 0) s.new_rows = s.protocol == "shift" ? kShiftNewRows : 0;
-    if (s.protocol == "shift" && s.new_rows == 0) throw Error(ErrorKind::usage, "new_rows: the shift protocol needs at least one new row");
+    if (s.new_rows.empty()) s.new_rows = {s.protocol == "shift" ? kShiftNewRows : 0};
+    std::sort(s.new_rows.begin(), s.new_rows.end());
+    s.new_rows.erase(std::unique(s.new_rows.begin(), s.new_rows.end()), s.new_rows.end());
+    if (s.new_rows.front() < 0) throw Error(ErrorKind::usage, "new_rows: K must be 0 or more");
+    if (s.new_rows.front() == 0 && s.protocol == "shift")
+        throw Error(ErrorKind::usage, "new_rows: the shift protocol needs at least one new row");
+    if (s.new_rows.front() == 0 && is_sweep(s)) throw Error(ErrorKind::usage, "new_rows: a sweep over K needs every K > 0");
     if (s.seeds < 1) throw Error(ErrorKind::usage, "seeds: must be at least 1");
     if (s.eval_from < 0) throw Error(ErrorKind::usage, "eval_from: must be 0 or more");
     if (s.jobs < 1) throw Error(ErrorKind::usage, "jobs: must be at least 1");
@@ -147,7 +156,7 @@ Plan make_plan(const ExperimentSpec& spec) {
 
     const auto allowed = [&s](const std::string& method) {
         if (method == "oracle") return s.eval_from > 0;
-        return method == "old" || s.new_rows > 0;
+        return method == "old" || s.new_rows.front() > 0;
     };
     if (s.methods.empty())
         std::copy_if(kMethods.begin(), kMethods.end(), std::back_inserter(s.methods), allowed);
@@ -172,6 +181,9 @@ Plan make_plan(const ExperimentSpec& spec) {
     const auto canonical = fs::canonical(dataset);
     plan.jumpstarter = canonical.filename() == "Dataset2" && canonical.parent_path().filename() == "jumpstarter";
     plan.out = s.out;
+    plan.plot_entity = s.plot_entity.empty() ? plan.entities.front().name : s.plot_entity;
+    if (std::none_of(plan.entities.begin(), plan.entities.end(), [&plan](const auto& e) { return e.name == plan.plot_entity; }))
+        throw Error(ErrorKind::usage, "plot_entity: \"" + plan.plot_entity + "\" is not one of the entities run");
     return plan;
 }
 
@@ -193,7 +205,7 @@ std::string settings_json(const Plan& plan) {
 
 // ---- results.csv -------------------------------------------------------------------------------
 
-//! The numeric columns after entity,method,seed,n_rows,n_labelled,n_flagged, in file order.
+//! The numeric columns after entity,method,seed,new_rows,n_rows,n_labelled,n_flagged, in file order.
 struct Column {
     const char* name;
     const char* label;  // in summary.md
@@ -212,7 +224,7 @@ const std::vector<Column> kColumns = {
     {"wall_ms", "wall ms", &ExperimentRow::wall_ms, 0},
     {"peak_rss_mib", "peak RSS MiB", &ExperimentRow::peak_rss_mib, 0},
 };
-constexpr std::size_t kIdColumns = 6;
+constexpr std::size_t kIdColumns = 7;
 
 bool is_hit_rate(const Column& c) { return c.field == &ExperimentRow::hitrate_100 || c.field == &ExperimentRow::hitrate_150; }
 
@@ -224,13 +236,14 @@ std::vector<const Column*> columns(bool hit_rates) {
 }
 
 std::string csv_header(bool hit_rates) {
-    std::string line = "entity,method,seed,n_rows,n_labelled,n_flagged";
+    std::string line = "entity,method,seed,new_rows,n_rows,n_labelled,n_flagged";
     for (const auto* c : columns(hit_rates)) line += std::string(",") + c->name;
     return line + "\n";
 }
 
 std::string csv_row(const ExperimentRow& row, bool hit_rates) {
-    std::string line = row.entity + "," + row.method + "," + std::to_string(row.seed) + "," + std::to_string(row.n_rows) + "," +
+    std::string line = row.entity + "," + row.method + "," + std::to_string(row.seed) + "," + std::to_string(row.new_rows) + "," +
+                       std::to_string(row.n_rows) + "," +
                        std::to_string(row.n_labelled) + "," + std::to_string(row.n_flagged);
     for (const auto* c : columns(hit_rates)) {
         const double value = row.*(c->field);
@@ -271,9 +284,10 @@ std::vector<ExperimentRow> read_entity_file(const fs::path& path, bool hit_rates
             row.entity = fields[0];
             row.method = fields[1];
             row.seed = std::stoull(fields[2]);
-            row.n_rows = std::stoll(fields[3]);
-            row.n_labelled = std::stoll(fields[4]);
-            row.n_flagged = std::stoll(fields[5]);
+            row.new_rows = std::stoll(fields[3]);
+            row.n_rows = std::stoll(fields[4]);
+            row.n_labelled = std::stoll(fields[5]);
+            row.n_flagged = std::stoll(fields[6]);
             for (std::size_t i = 0; i < cols.size(); ++i) {
                 const auto& text = fields[kIdColumns + i];
                 row.*(cols[i]->field) = text.empty() ? kNaN : std::stod(text);
@@ -300,10 +314,15 @@ std::string mean_sd(const std::vector<double>& values, int decimals) {
     return text;
 }
 
-std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates) {
+std::vector<std::string> methods_in(const std::vector<ExperimentRow>& rows) {
     std::vector<std::string> methods;  // in order of first appearance
     for (const auto& row : rows)
         if (std::find(methods.begin(), methods.end(), row.method) == methods.end()) methods.push_back(row.method);
+    return methods;
+}
+
+std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates) {
+    const auto methods = methods_in(rows);
     const auto cols = columns(hit_rates);
     std::string table = "| method | rows |";
     std::string rule = "|---|---|";
@@ -328,6 +347,27 @@ std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates
     return table;
 }
 
+//! Point-wise F1 of each method (rows) for each K (columns).
+std::string f1_by_k_table(const std::vector<ExperimentRow>& rows, const std::vector<std::int64_t>& ks) {
+    std::string table = "| method |", rule = "|---|";
+    for (const auto k : ks) {
+        table += " K = " + std::to_string(k) + " |";
+        rule += "---|";
+    }
+    table += "\n" + rule + "\n";
+    for (const auto& method : methods_in(rows)) {
+        table += "| " + method + " |";
+        for (const auto k : ks) {
+            std::vector<double> values;
+            for (const auto& row : rows)
+                if (row.method == method && row.new_rows == k) values.push_back(row.f1);
+            table += " " + mean_sd(values, 3) + " |";
+        }
+        table += "\n";
+    }
+    return table;
+}
+
 std::string count(std::size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
 
 std::string summary(const Plan& plan, const std::vector<ExperimentRow>& rows) {
@@ -339,33 +379,58 @@ std::string summary(const Plan& plan, const std::vector<ExperimentRow>& rows) {
     if (!s.command.empty()) md << "```sh\n" << s.command << "\n```\n\n";
     md << "Data set `" << s.dataset << "`, " << count(entities.size(), "entity", "entities") << ", "
        << (s.seeds == 1 ? std::string("seed 0") : "seeds 0…" + std::to_string(s.seeds - 1)) << ", protocol " << s.protocol;
+    const auto k = is_sweep(s) ? std::string("K") : std::to_string(s.new_rows.front());
     if (s.protocol == "shift")
-        md << ": the old model learns train rows [0, T−" << s.new_rows << "), retraining gets the " << s.new_rows
-           << " rows [T−" << s.new_rows << ", T), `full` learns all T rows";
-    else if (s.new_rows > 0)
-        md << ": the old model learns the train file, retraining gets the first " << s.new_rows
+        md << ": the old model learns train rows [0, T−" << k << "), retraining gets the " << k << " rows [T−" << k
+           << ", T), `full` learns all T rows";
+    else if (s.new_rows.front() > 0)
+        md << ": the old model learns the train file, retraining gets the first " << k
            << " test rows, `full` learns the train file followed by them";
     else
         md << ": the model learns the train file";
-    md << "; scored: test rows [" << first_scored_row(s) << ", end)";
+    if (is_sweep(s)) {
+        std::vector<std::string> ks;
+        for (const auto value : s.new_rows) ks.push_back(std::to_string(value));
+        md << ", for K in {" << joined(ks) << "}";
+    }
+    md << "; scored: test rows [";
+    if (is_sweep(s) && first_scored_row(s, s.new_rows.front()) != first_scored_row(s, s.new_rows.back()))
+        md << "max(" << s.eval_from << ", K)";
+    else
+        md << first_scored_row(s, s.new_rows.front());
+    md << ", end)";
     if (s.eval_from > 0) md << ", `oracle` learns the unlabelled test rows [0, " << s.eval_from << ")";
     md << ". Model " << s.model.arch << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent "
        << s.model.latent << ", at most " << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << ".\n\n"
        << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
 
-    const auto section = [&](const std::string& title, const std::vector<ExperimentRow>& part) {
-        if (part.empty()) return;
-        std::set<std::string> names;
-        for (const auto& row : part) names.insert(row.entity);
-        md << "## " << title << " (" << count(names.size(), "entity", "entities") << ")\n\n" << summary_table(part, plan.hit_rates) << "\n";
-    };
+    // The JumpStarter services that change pattern are the case LARA is for: they come apart.
+    std::vector<std::pair<std::string, std::vector<ExperimentRow>>> groups;
     if (plan.jumpstarter) {
         std::vector<ExperimentRow> changed, others;
         for (const auto& row : rows) (kPatternChangeServices.count(row.entity) ? changed : others).push_back(row);
-        section("Services that change pattern (0, 1, 3, 5, 7, 8, 9, 10, 13, 14, 20, 23)", changed);
-        section("Other services", others);
+        groups.emplace_back("Services that change pattern (0, 1, 3, 5, 7, 8, 9, 10, 13, 14, 20, 23)", changed);
+        groups.emplace_back("Other services", others);
     }
-    section("All entities", rows);
+    groups.emplace_back("All entities", rows);
+    const auto entity_count = [](const std::vector<ExperimentRow>& part) {
+        std::set<std::string> names;
+        for (const auto& row : part) names.insert(row.entity);
+        return " (" + count(names.size(), "entity", "entities") + ")";
+    };
+    if (is_sweep(s)) {
+        md << "## Point-wise F1 against K\n\nAt each model's label-free threshold; `figures/f1_vs_k.svg` draws it.\n\n";
+        for (const auto& [title, part] : groups)
+            if (!part.empty()) md << "### " << title << entity_count(part) << "\n\n" << f1_by_k_table(part, s.new_rows) << "\n";
+    }
+    for (const auto value : s.new_rows)
+        for (const auto& [title, part] : groups) {
+            std::vector<ExperimentRow> with_k;
+            std::copy_if(part.begin(), part.end(), std::back_inserter(with_k), [value](const auto& row) { return row.new_rows == value; });
+            if (with_k.empty()) continue;
+            md << "## " << title << entity_count(with_k) << (is_sweep(s) ? ", K = " + std::to_string(value) : "") << "\n\n"
+               << summary_table(with_k, plan.hit_rates) << "\n";
+        }
 
     md << "## What the columns are\n\n"
        << "- `precision`, `recall`, `f1`: point-wise, at the model's own label-free threshold. **The headline.**\n"
@@ -375,8 +440,18 @@ std::string summary(const Plan& plan, const std::vector<ExperimentRow>& rows) {
     if (plan.hit_rates) md << "- HitRate@P%: how well each row's ranking of metrics finds the labelled causes.\n";
     md << "- `random`: uniform random scores, flagging as many rows as `old` does; the floor to beat.\n"
        << "- `wall ms`, `peak RSS MiB`: the training or retraining that made the model (peak RSS is of the whole "
-          "process, so with --jobs > 1 it includes the other entities' work).\n";
+          "process, so with --jobs > 1 it includes the other entities' work).\n\n"
+       << "Pictures: `figures/" << plan.plot_entity << ".svg` (its series, every model's scores and threshold, the labels), "
+       << "`figures/retraining_time.svg`" << (is_sweep(s) ? ", `figures/f1_vs_k.svg`" : "") << ".\n";
     return md.str();
+}
+
+void write_figure(const Plan& plan, const std::string& name, const std::string& svg, ExperimentReport& report, std::mutex& mutex) {
+    const auto path = plan.out / "figures" / name;
+    fs::create_directories(path.parent_path());
+    write_file_atomically(path.string(), svg);
+    const std::lock_guard<std::mutex> lock(mutex);
+    report.figures.push_back(path.string());
 }
 
 // ---- one entity --------------------------------------------------------------------------------
@@ -525,64 +600,89 @@ Series followed_by(const Series& old_rows, const Series& new_rows) {
     return all;
 }
 
-std::vector<ExperimentRow> run_entity(const Plan& plan, const EntityFiles& files, std::size_t number, Progress& progress) {
+//! The test file cut to the rows scored with K new rows.
+void score_from(TestData& test, const ExperimentSpec& s, std::int64_t new_rows) {
+    test.first = first_scored_row(s, new_rows);
+    if (test.first >= test.series.n_rows)
+        throw Error(ErrorKind::data, test.files.test + ": no rows left to score from row " + std::to_string(test.first));
+    test.labels.assign(test.all_labels.begin() + test.first, test.all_labels.end());
+}
+
+//! Runs every seed, K and method of one entity. For the plotted entity, `figure` receives the
+//! picture of its first seed and smallest K.
+std::vector<ExperimentRow> run_entity(const Plan& plan, const EntityFiles& files, std::size_t number, Progress& progress,
+                                      std::string* figure) {
     const auto& s = plan.spec;
     const Series train = read_series(files.train);
     TestData test{files, read_series(files.test), read_labels(files.labels), {}, 0, !files.interpretation.empty()};
     if (static_cast<std::int64_t>(test.all_labels.size()) != test.series.n_rows)
         throw Error(ErrorKind::data, files.labels + ": " + std::to_string(test.all_labels.size()) + " labels for the " +
                                          std::to_string(test.series.n_rows) + " rows of " + files.test);
-    Series old_rows, new_rows;
-    if (s.protocol == "shift") {
-        if (s.new_rows >= train.n_rows)
-            throw Error(ErrorKind::data, files.train + ": " + std::to_string(train.n_rows) + " rows leave none for the old model after " +
-                                             std::to_string(s.new_rows) + " new rows");
-        old_rows = train.slice(0, train.n_rows - s.new_rows);
-        new_rows = train.slice(train.n_rows - s.new_rows, train.n_rows);
-    } else {
-        old_rows = train;
-        if (s.new_rows > 0) new_rows = test.series.slice(0, std::min(s.new_rows, test.series.n_rows));
-    }
-    test.first = first_scored_row(s);
-    if (test.first >= test.series.n_rows)
-        throw Error(ErrorKind::data, files.test + ": no rows left to score from row " + std::to_string(test.first));
-    test.labels.assign(test.all_labels.begin() + test.first, test.all_labels.end());
+    if (s.protocol == "shift" && s.new_rows.back() >= train.n_rows)
+        throw Error(ErrorKind::data, files.train + ": " + std::to_string(train.n_rows) + " rows leave none for the old model after " +
+                                         std::to_string(s.new_rows.back()) + " new rows");
 
     std::vector<ExperimentRow> rows;
     for (std::int64_t seed_index = 0; seed_index < s.seeds; ++seed_index) {
         const auto seed = static_cast<std::uint64_t>(seed_index);
-        const auto tag = files.name + " seed " + std::to_string(seed) + ": ";
-        progress.step(number, tag + "old");
-        const auto old = train_measured(old_rows, s, seed);
-        progress.step_done();
-        const auto old_scored = scored_rows(old.detector.score(test.series), test);
-        for (const auto& method : s.methods) {
-            if (method == "old") {
-                auto row = measure(old_scored, test, method, seed);
-                row.wall_ms = old.wall_ms;
-                row.peak_rss_mib = old.peak_rss_mib;
+        std::optional<Made> old;  // under standard one old model serves every K
+        for (const auto k : s.new_rows) {
+            const auto tag = files.name + " seed " + std::to_string(seed) + (is_sweep(s) ? ", K " + std::to_string(k) : "") + ": ";
+            Series old_rows = train, new_rows;
+            if (s.protocol == "shift") {
+                old_rows = train.slice(0, train.n_rows - k);
+                new_rows = train.slice(train.n_rows - k, train.n_rows);
+            } else if (k > 0) {
+                new_rows = test.series.slice(0, std::min(k, test.series.n_rows));
+            }
+            score_from(test, s, k);
+            if (!old || s.protocol == "shift") {
+                progress.step(number, tag + "old");
+                old = train_measured(old_rows, s, seed);
+                progress.step_done();
+            }
+            std::vector<std::pair<std::string, ScoreResult>> plotted;
+            const bool plot = figure && seed_index == 0 && k == s.new_rows.front();
+            const auto add_row = [&](const std::string& method, const Made& made) {
+                auto result = made.detector.score(test.series);
+                auto row = measure(scored_rows(result, test), test, method, seed);
+                row.new_rows = k;
+                row.wall_ms = made.wall_ms;
+                row.peak_rss_mib = made.peak_rss_mib;
                 rows.push_back(row);
-                continue;
+                if (plot) plotted.emplace_back(method, std::move(result));
+                return row;
+            };
+            std::int64_t n_flagged = 0;
+            for (const auto& method : s.methods) {
+                if (method == "old") {
+                    n_flagged = add_row(method, *old).n_flagged;
+                    continue;
+                }
+                progress.step(number, tag + method);
+                std::optional<Made> made;
+                if (kRetrainMethods.count(method)) {
+                    RetrainConfig config = s.retrain;
+                    config.method = method;
+                    config.seed = seed;
+                    auto [detector, report] = old->detector.retrain(new_rows, config);
+                    made = Made{std::move(detector), report.total_ms, mib(report.peak_rss_bytes)};
+                } else {
+                    made = train_measured(method == "full" ? followed_by(old_rows, new_rows) : test.series.slice(0, s.eval_from), s, seed);
+                }
+                progress.step_done();
+                add_row(method, *made);
             }
-            progress.step(number, tag + method);
-            std::optional<Made> made;
-            if (kRetrainMethods.count(method)) {
-                RetrainConfig config = s.retrain;
-                config.method = method;
-                config.seed = seed;
-                auto [detector, report] = old.detector.retrain(new_rows, config);
-                made = Made{std::move(detector), report.total_ms, mib(report.peak_rss_bytes)};
-            } else {
-                made = train_measured(method == "full" ? followed_by(old_rows, new_rows) : test.series.slice(0, s.eval_from), s, seed);
+            if (std::find(s.methods.begin(), s.methods.end(), "old") == s.methods.end()) {
+                const auto old_scored = scored_rows(old->detector.score(test.series), test);
+                n_flagged = std::count(old_scored.anomalies.begin(), old_scored.anomalies.end(), 1);
             }
-            progress.step_done();
-            auto row = measure(scored_rows(made->detector.score(test.series), test), test, method, seed);
-            row.wall_ms = made->wall_ms;
-            row.peak_rss_mib = made->peak_rss_mib;
-            rows.push_back(row);
+            auto random = measure(random_rows(test, n_flagged, seed), test, "random", seed);
+            random.new_rows = k;
+            rows.push_back(random);
+            if (plot) *figure = entity_figure(files.name + ": the test file, K = " + std::to_string(k) + ", seed 0", test.series,
+                                              test.all_labels, test.first, plotted);
         }
-        const auto n_flagged = std::count(old_scored.anomalies.begin(), old_scored.anomalies.end(), 1);
-        rows.push_back(measure(random_rows(test, n_flagged, seed), test, "random", seed));
     }
     return rows;
 }
@@ -613,8 +713,11 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
         else
             todo.push_back(i);
     }
+    // Model runs per entity and seed: each K retrains, and under shift it also trains its own old model.
     const auto model_methods = static_cast<std::int64_t>(std::count_if(s.methods.begin(), s.methods.end(), [](const auto& m) { return m != "old"; }));
-    Progress progress(log, plan.entities.size(), static_cast<std::int64_t>(todo.size()) * s.seeds * (1 + model_methods));
+    const auto n_k = static_cast<std::int64_t>(s.new_rows.size());
+    const auto per_seed = n_k * model_methods + (s.protocol == "shift" ? n_k : 1);
+    Progress progress(log, plan.entities.size(), static_cast<std::int64_t>(todo.size()) * s.seeds * per_seed);
     for (const auto& name : report.skipped) progress.say(name + ": finished before, skipped (" + (entity_dir / (name + ".csv")).string() + ")");
 
     // Entities in parallel share LibTorch's thread pool; one intra-op thread each avoids oversubscription.
@@ -627,7 +730,9 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
         for (std::size_t k; !failed && (k = next++) < todo.size();) {
             const auto& files = plan.entities[todo[k]];
             try {
-                const auto rows = run_entity(plan, files, todo[k] + 1, progress);
+                std::string figure;
+                const auto rows = run_entity(plan, files, todo[k] + 1, progress, files.name == plan.plot_entity ? &figure : nullptr);
+                if (!figure.empty()) write_figure(plan, files.name + ".svg", figure, report, mutex);
                 std::string csv = csv_header(plan.hit_rates);
                 for (const auto& row : rows) csv += csv_row(row, plan.hit_rates);
                 write_file_atomically((entity_dir / (files.name + ".csv")).string(), csv);
@@ -669,6 +774,10 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     report.summary_md = (plan.out / "summary.md").string();
     write_file_atomically(report.results_csv, csv);
     write_file_atomically(report.summary_md, summary(plan, report.rows));
+    write_figure(plan, "retraining_time.svg", retraining_time_figure("Time to make each model (mean over entities and seeds)", report.rows),
+                 report, mutex);
+    if (is_sweep(s))
+        write_figure(plan, "f1_vs_k.svg", f1_against_k_figure("Point-wise F1 against the number of new rows K", report.rows), report, mutex);
     report.seconds = progress.seconds();
     progress.say("wrote " + report.results_csv + " (" + std::to_string(report.rows.size()) + " rows) and " + report.summary_md + " in " +
                  std::to_string(static_cast<long long>(std::llround(report.seconds))) + " s");

@@ -6,6 +6,7 @@
 
 #include "core/resources.h"
 #include "lara/error.h"
+#include "model/random.h"
 
 namespace lara::model {
 
@@ -29,7 +30,7 @@ TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig
     const auto train = windows.narrow(0, 0, n_train).contiguous();
     const auto val = windows.narrow(0, n_train, n_val).contiguous();
 
-    torch::manual_seed(config.seed);
+    seed_thread_random(config.seed);
     std::mt19937_64 shuffle_rng(config.seed);
     torch::optim::Adam optimizer(vae.parameters(), torch::optim::AdamOptions(config.learning_rate));
     std::vector<std::int64_t> order(static_cast<std::size_t>(n_train));

@@ -5,6 +5,7 @@
 #include "lara/error.h"
 #include "model/gru_vae.h"
 #include "model/mlp_vae.h"
+#include "model/random.h"
 
 namespace lara::model {
 
@@ -19,7 +20,7 @@ Gaussian Vae::decode_last(const torch::Tensor& z) {
 }
 
 torch::Tensor Vae::sample(const Gaussian& q, std::int64_t n_samples) {
-    auto eps = torch::randn({n_samples, q.mean.size(0), q.mean.size(1)});
+    auto eps = torch::randn({n_samples, q.mean.size(0), q.mean.size(1)}, thread_random());
     return q.mean.unsqueeze(0) + q.var.sqrt().unsqueeze(0) * eps;
 }
 
@@ -35,8 +36,13 @@ torch::Tensor Vae::elbo(const torch::Tensor& x) {
 
 std::shared_ptr<Vae> make_vae(const ModelConfig& config) {
     config.validate();
-    if (config.arch == "gru") return std::make_shared<GruVae>(config);
-    return std::make_shared<MlpVae>(config);
+    std::shared_ptr<Vae> vae;
+    if (config.arch == "gru")
+        vae = std::make_shared<GruVae>(config);
+    else
+        vae = std::make_shared<MlpVae>(config);
+    initialise_parameters(*vae);
+    return vae;
 }
 
 std::map<std::string, std::vector<float>> export_weights(Vae& vae) {

@@ -34,7 +34,7 @@ public:
     //! nothing else, and the MLP computes it with 1/w of the output layer's work.
     virtual Gaussian decode_last(const torch::Tensor& z);
 
-    //! Reparameterised draws z = μ + σ·ε, [n_samples, batch, latent].
+    //! Reparameterised draws z = μ + σ·ε, [n_samples, batch, latent], ε from the thread's generator.
     static torch::Tensor sample(const Gaussian& q, std::int64_t n_samples);
     //! Per-window ELBO with one reparameterised sample and the analytic KL term, [batch].
     torch::Tensor elbo(const torch::Tensor& x);
@@ -43,6 +43,7 @@ private:
     ModelConfig config_;
 };
 
+//! A new VAE whose initial weights are drawn from the calling thread's generator (model/random.h).
 std::shared_ptr<Vae> make_vae(const ModelConfig& config);
 
 //! Weights as named float arrays (for the model file) and back; load checks names and shapes.

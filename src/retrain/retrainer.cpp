@@ -1,6 +1,7 @@
 #include "retrain/retrainer.h"
 
 #include "core/resources.h"
+#include "model/random.h"
 #include "model/trainer.h"
 #include "retrain/ridge_solver.h"
 #include "retrain/ruminator.h"
@@ -30,7 +31,7 @@ TrainConfig baseline_training(const RetrainConfig& config, const torch::Tensor& 
 
 LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config) {
     torch::NoGradGuard no_grad;
-    torch::manual_seed(config.seed);
+    model::seed_thread_random(config.seed);
     const auto& mc = current.config();
     LaraFit fit{current, 0, 0, 0, 0, 0, 0, 0, {}, {}};
 
@@ -85,7 +86,7 @@ AdjustedModel retrain_finetune(const AdjustedModel& current, const torch::Tensor
 }
 
 AdjustedModel retrain_scratch(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config) {
-    torch::manual_seed(config.seed);  // the new initial weights
+    model::seed_thread_random(config.seed);  // the new initial weights
     auto vae = model::make_vae(current.config());
     model::train_vae(*vae, windows, baseline_training(config, windows));
     return AdjustedModel(vae);

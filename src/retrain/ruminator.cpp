@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/random.h"
+
 namespace lara::retrain {
 namespace {
 
@@ -28,7 +30,7 @@ Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor
     const double log_2pi = std::log(2.0 * M_PI);
 
     const model::Gaussian proposal = options.prior_proposal ? prior : model::Gaussian{q.mean.unsqueeze(0), q.var.unsqueeze(0)};
-    const auto z = proposal.mean + proposal.var.sqrt() * torch::randn({N, K, m});  // [N, K, m]
+    const auto z = proposal.mean + proposal.var.sqrt() * torch::randn({N, K, m}, model::thread_random());  // [N, K, m]
     const auto log_proposal = model::gaussian_log_density(z, proposal).sum(2);
     const auto p = model.decode(z.reshape({N * K, m}));
     const auto mean = p.mean.view({N, K, w, d}), var = p.var.view({N, K, w, d});

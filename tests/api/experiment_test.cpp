@@ -93,6 +93,11 @@ protected:
 
 std::unique_ptr<lara::test::TempDir> ExperimentTest::dir_;
 
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 void expect_error(const lara::ExperimentSpec& spec, lara::ErrorKind kind, const std::string& fragment) {
     try {
         lara::run_experiment(spec);
@@ -128,6 +133,7 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
             EXPECT_LE(v, 1.0) << metric;
         }
         EXPECT_EQ(row.at("n_rows"), std::to_string(kTestRows));
+        EXPECT_EQ(row.at("new_rows"), "43");
         EXPECT_EQ(row.at("n_labelled"), "10");
         keys.insert(row.at("entity") + "/" + row.at("method") + "/" + row.at("seed"));
         if (row.at("method") != "random") {
@@ -144,6 +150,15 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
     for (const char* text : {"| old |", "| lara |", "| random |", "uses test labels", "point-adjusted, inflated"})
         EXPECT_NE(summary.find(text), std::string::npos) << text;
     EXPECT_FALSE(log.empty());
+
+    // The pictures: the first entity's, with a panel per model, and the time per method.
+    const auto figures = fs::path(spec.out) / "figures";
+    EXPECT_EQ(std::set<std::string>(report.figures.begin(), report.figures.end()),
+              (std::set<std::string>{(figures / "alpha.svg").string(), (figures / "retraining_time.svg").string()}));
+    const auto picture = read_file(figures / "alpha.svg");
+    for (const char* text : {"<svg", "old: score", "lara: score", "labelled anomaly", "</svg>"})
+        EXPECT_NE(picture.find(text), std::string::npos) << text;
+    EXPECT_NE(read_file(figures / "retraining_time.svg").find("lara"), std::string::npos);
 
     // The headline F1 of old, seed 0, recomputed from its scores.
     const auto train = lara::read_series(dir_->file("data/train/alpha.csv"));
@@ -186,7 +201,7 @@ TEST_F(ExperimentTest, StandardScoresOnlyRowsFromEvalFromAndTrainsTheOracle) {
     auto spec = small_spec("standard");
     spec.entities = {"beta"};
     spec.protocol = "standard";
-    spec.new_rows = 20;
+    spec.new_rows = {20};
     spec.eval_from = 100;
     const auto report = lara::run_experiment(spec);
     std::vector<std::string> methods;
@@ -198,6 +213,34 @@ TEST_F(ExperimentTest, StandardScoresOnlyRowsFromEvalFromAndTrainsTheOracle) {
     EXPECT_EQ(methods, (std::vector<std::string>{"old", "lara", "finetune", "scratch", "renorm", "full", "oracle", "random"}));
 }
 
+TEST_F(ExperimentTest, SweepOverKRetrainsOneOldModelAndScoresTheSameRows) {
+    auto spec = small_spec("sweep");
+    spec.entities = {"alpha"};
+    spec.protocol = "standard";
+    spec.methods = {"old", "lara"};
+    spec.new_rows = {40, 20};
+    spec.eval_from = 50;
+    const auto report = lara::run_experiment(spec);
+    std::map<std::int64_t, std::map<std::string, lara::ExperimentRow>> by_k;
+    for (const auto& row : report.rows) by_k[row.new_rows][row.method] = row;
+    ASSERT_EQ(by_k.size(), 2u);
+    for (const auto& [k, rows] : by_k) {
+        EXPECT_EQ(rows.size(), 3u) << "K = " << k;  // old, lara, random
+        for (const auto& [method, row] : rows) EXPECT_EQ(row.n_rows, kTestRows - 50) << method;
+    }
+    // Under standard one old model serves every K, and every K scores rows [50, end): the same numbers.
+    EXPECT_EQ(by_k[20]["old"].f1, by_k[40]["old"].f1);
+    EXPECT_EQ(by_k[20]["old"].best_f1, by_k[40]["old"].best_f1);
+    EXPECT_EQ(by_k[20]["old"].wall_ms, by_k[40]["old"].wall_ms);
+
+    const auto summary = read_file(report.summary_md);
+    for (const char* text : {"Point-wise F1 against K", "| method | K = 20 | K = 40 |", "All entities (1 entity), K = 20",
+                             "All entities (1 entity), K = 40", "figures/f1_vs_k.svg"})
+        EXPECT_NE(summary.find(text), std::string::npos) << text;
+    const auto f1_vs_k = read_file(fs::path(spec.out) / "figures" / "f1_vs_k.svg");
+    for (const char* text : {"<svg", "old", "lara", "random", "best F1"}) EXPECT_NE(f1_vs_k.find(text), std::string::npos) << text;
+}
+
 TEST_F(ExperimentTest, BadSpecsNameTheProblem) {
     auto spec = small_spec("errors");
     spec.methods = {"old", "magic"};
@@ -205,6 +248,15 @@ TEST_F(ExperimentTest, BadSpecsNameTheProblem) {
     spec.methods = {"oracle"};
     expect_error(spec, lara::ErrorKind::usage, "oracle needs eval_from");
     spec.methods = {};
+    spec.plot_entity = "beta";
+    spec.entities = {"alpha"};
+    expect_error(spec, lara::ErrorKind::usage, "plot_entity: \"beta\" is not one of the entities");
+    spec.plot_entity = "";
+    spec.protocol = "standard";
+    spec.new_rows = {0, 20};
+    expect_error(spec, lara::ErrorKind::usage, "a sweep over K needs every K > 0");
+    spec.protocol = "shift";
+    spec.new_rows = {};
     spec.entities = {"gamma"};
     expect_error(spec, lara::ErrorKind::usage, "unknown entity \"gamma\"");
     spec.entities = {};

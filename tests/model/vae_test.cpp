@@ -1,7 +1,11 @@
+#include <cmath>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "data/normalizer.h"
 #include "lara/error.h"
+#include "model/random.h"
 #include "model/trainer.h"
 #include "model/vae.h"
 #include "support/test_support.h"
@@ -56,7 +60,7 @@ TEST_P(VaeArch, ElboRisesWhileTrainingOnARealSeries) {
     const auto values = lara::data::Normalizer::fit(series).transform(series);
     const auto tensor = torch::from_blob(const_cast<float*>(values.data()), {series.n_rows, series.n_metrics}).clone();
     auto config = small_config(GetParam(), series.n_metrics);
-    torch::manual_seed(0);
+    lara::model::seed_thread_random(0);
     auto vae = lara::model::make_vae(config);
     const auto windows = lara::model::sliding_windows(tensor, config.window).contiguous();
     const double before = lara::model::mean_loss(*vae, windows);
@@ -76,20 +80,51 @@ TEST_P(VaeArch, TrainingIsDeterministicForASeed) {
     train.epochs = 2;
     train.batch = 16;
     train.seed = 42;
-    std::vector<torch::Tensor> weights[2];
-    for (auto& w : weights) {
-        torch::manual_seed(train.seed);
+    const auto trained = [&] {
+        lara::model::seed_thread_random(train.seed);
         auto vae = lara::model::make_vae(small_config(GetParam(), 4));
         lara::model::train_vae(*vae, windows, train);
-        for (const auto& p : vae->parameters()) w.push_back(p.detach().clone());
+        std::vector<torch::Tensor> weights;
+        for (const auto& p : vae->parameters()) weights.push_back(p.detach().clone());
+        return weights;
+    };
+    // One intra-op thread, as `lara experiment --jobs N` uses, so that only the generators can differ.
+    const int threads = torch::get_num_threads();
+    torch::set_num_threads(1);
+    const auto alone = trained();
+    const auto again = trained();
+    // Two threads training at once, while this one draws from its own generator in between.
+    std::vector<torch::Tensor> parallel[2];
+    std::thread first([&] { parallel[0] = trained(); }), second([&] { parallel[1] = trained(); });
+    for (int i = 0; i < 50; ++i) torch::randn({100}, lara::model::thread_random());
+    first.join();
+    second.join();
+    torch::set_num_threads(threads);
+    ASSERT_EQ(alone.size(), again.size());
+    for (std::size_t i = 0; i < alone.size(); ++i) {
+        EXPECT_TRUE(torch::equal(alone[i], again[i]));
+        EXPECT_TRUE(torch::equal(alone[i], parallel[0][i])) << "parameter " << i << " differs when trained in a thread";
+        EXPECT_TRUE(torch::equal(alone[i], parallel[1][i])) << "parameter " << i << " differs when trained in a thread";
     }
-    for (std::size_t i = 0; i < weights[0].size(); ++i) EXPECT_TRUE(torch::equal(weights[0][i], weights[1][i]));
+}
+
+TEST_P(VaeArch, DifferentSeedsGiveDifferentInitialWeights) {
+    lara::model::seed_thread_random(1);
+    auto a = lara::model::make_vae(small_config(GetParam(), 4));
+    lara::model::seed_thread_random(2);
+    auto b = lara::model::make_vae(small_config(GetParam(), 4));
+    const auto pa = a->parameters(), pb = b->parameters();
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        EXPECT_FALSE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+        // LibTorch's default bounds: every value within ±1/sqrt(fan_in) (the GRU's: ±1/sqrt(hidden)).
+        EXPECT_LE(pa[i].abs().max().item<double>(), 1.0 / std::sqrt(3.0) + 1e-6);
+    }
 }
 
 TEST_P(VaeArch, WeightsExportAndImportExactlyAndRefuseAWrongShape) {
-    torch::manual_seed(3);
+    lara::model::seed_thread_random(3);
     auto a = lara::model::make_vae(small_config(GetParam(), 4));
-    torch::manual_seed(4);
+    lara::model::seed_thread_random(4);
     auto b = lara::model::make_vae(small_config(GetParam(), 4));
     lara::model::import_weights(*b, lara::model::export_weights(*a));
     const auto pa = a->parameters(), pb = b->parameters();
