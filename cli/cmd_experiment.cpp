@@ -38,7 +38,8 @@ void add_experiment(CLI::App& app) {
         ->check(CLI::IsMember({"shift", "standard"}))->capture_default_str();
     cmd->add_option("--new-rows", s.new_rows, "K, rows given to retraining; several (43,100,400) sweep over K "
                                               "(default: 43 under shift, none under standard)")->delimiter(',');
-    cmd->add_option("--methods", s.methods, "comma-separated, of old,lara,finetune,scratch,renorm,full,oracle (default: all that apply)")
+    cmd->add_option("--methods", s.methods, "comma-separated, of old,lara,finetune,scratch,renorm,full,oracle and the ablations "
+                                              "lara-no-ruminate,lara-z-only,lara-x-only,lara-mlp (default: all that apply, no ablation)")
         ->delimiter(',');
     cmd->add_option("--seeds", s.seeds, "run seeds 0 … S−1")->capture_default_str();
     cmd->add_option("--epochs", s.train.epochs, "maximum epochs of every training")->capture_default_str();

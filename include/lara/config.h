@@ -59,6 +59,9 @@ struct RetrainConfig {
     bool fit_z = true;               // fit M_z (false: the M_x-only ablation)
     bool fit_x = true;               // fit M_x (false: the M_z-only ablation)
     std::string x_map = "full";      // full (d×d) | diagonal | window (over the flattened window, wd×wd)
+    //! affine (LARA) | mlp: the ablation with small residual networks fitted by Adam on the same
+    //! loss (retrain/mlp_map.h); its model scores in-process but cannot be saved or retrained again.
+    std::string maps = "affine";
     double ridge_z = 1.0;            // ρ_z, pull of M_z towards the identity, > 0 (inf: keep the identity)
     double ridge_x = 1.0;            // ρ_x, pull of M_x towards the identity, > 0 (inf: keep the identity)
     double ridge_bias = 0.01;        // β: the biases' share of each ridge, (0, ∞); 1 is the method document's form

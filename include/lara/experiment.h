@@ -25,8 +25,9 @@ struct ExperimentSpec {
     //! show F1 against K); empty: 43 under shift, none under standard. Under standard every K
     //! retrains the same old model; give eval_from ≥ the largest K so that every K scores the same rows.
     std::vector<std::int64_t> new_rows;
-    //! Any of old, lara, finetune, scratch, renorm, full, oracle; empty: every one the protocol
-    //! allows. A `random` row is always added.
+    //! Any of old, lara, finetune, scratch, renorm, full, oracle, and the ablations of LARA
+    //! lara-no-ruminate (z̃ = encoder mean), lara-z-only, lara-x-only, lara-mlp (non-linear maps);
+    //! empty: every one the protocol allows, no ablation. A `random` row is always added.
     std::vector<std::string> methods;
     std::int64_t seeds = 1;             // seeds 0 … seeds−1
     std::int64_t eval_from = 0;         // R: score test rows [R, end) only; oracle trains on [0, R)

@@ -111,7 +111,7 @@ std::int64_t Detector::parameter_count() const {
     for (const auto& p : state_->adjusted.vae()->parameters()) count += p.numel();
     const auto& z = state_->adjusted.z_map();
     const auto& x = state_->adjusted.x_map();
-    return count + z.A.numel() + z.b.numel() + x.A.numel() + x.b.numel();
+    return count + z.A.numel() + z.b.numel() + x.A.numel() + x.b.numel() + state_->adjusted.nonlinear_parameter_count();
 }
 
 Detector Detector::train(const Series& series, ModelConfig model, const TrainConfig& train,
@@ -222,6 +222,8 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
 
 void Detector::save(const std::string& path) const {
     const auto& s = *state_;
+    if (s.adjusted.has_nonlinear_maps())
+        throw Error(ErrorKind::usage, path + ": a model with non-linear (MLP) adjusting maps is an ablation for measurement and cannot be saved");
     persist::ModelFile file;
     file.meta = {{"kind", kKind},
                  {"model", s.model.to_json()},

@@ -39,7 +39,25 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // JumpStarter: the rows of the new pattern before the test period (data README).
 constexpr std::int64_t kShiftNewRows = 43;
 const std::vector<std::string> kMethods = {"old", "lara", "finetune", "scratch", "renorm", "full", "oracle"};
-const std::set<std::string> kRetrainMethods = {"lara", "finetune", "scratch", "renorm"};
+// The ablations of LARA (docs/method.md), run only when named: each is `lara` with one switch.
+const std::vector<std::string> kAblations = {"lara-no-ruminate", "lara-z-only", "lara-x-only", "lara-mlp"};
+const std::set<std::string> kRetrainMethods = {"lara", "finetune", "scratch", "renorm", "lara-no-ruminate", "lara-z-only",
+                                               "lara-x-only", "lara-mlp"};
+
+//! The retraining config of a method: the spec's, with the method's switch.
+RetrainConfig retrain_config(const RetrainConfig& base, const std::string& method, std::uint64_t seed) {
+    RetrainConfig config = base;
+    config.seed = seed;
+    config.method = method.rfind("lara-", 0) == 0 ? "lara" : method;
+    if (method == "lara-no-ruminate") config.ruminate = false;
+    if (method == "lara-z-only") config.fit_x = false;
+    if (method == "lara-x-only") config.fit_z = false;
+    if (method == "lara-mlp") {
+        config.maps = "mlp";
+        config.x_map = "full";
+    }
+    return config;
+}
 // The Dataset2 services whose metric 0 steps to a new level at train row 5716 (data README).
 const std::set<std::string> kPatternChangeServices = {"service0",  "service1",  "service3",  "service5",
                                                       "service7",  "service8",  "service9",  "service10",
@@ -162,8 +180,10 @@ Plan make_plan(const ExperimentSpec& spec) {
         std::copy_if(kMethods.begin(), kMethods.end(), std::back_inserter(s.methods), allowed);
     std::vector<std::string> unique;
     for (const auto& method : s.methods) {
-        if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end())
-            throw Error(ErrorKind::usage, "unknown method \"" + method + "\" (known: " + joined(kMethods) + ")");
+        if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end() &&
+            std::find(kAblations.begin(), kAblations.end(), method) == kAblations.end())
+            throw Error(ErrorKind::usage, "unknown method \"" + method + "\" (known: " + joined(kMethods) + ", and the ablations " +
+                                              joined(kAblations) + ")");
         if (!allowed(method))
             throw Error(ErrorKind::usage, "method " + method + (method == "oracle" ? " needs eval_from > 0 (the rows it trains on)"
                                                                                    : " needs new rows (new_rows > 0)"));
@@ -662,10 +682,7 @@ std::vector<ExperimentRow> run_entity(const Plan& plan, const EntityFiles& files
                 progress.step(number, tag + method);
                 std::optional<Made> made;
                 if (kRetrainMethods.count(method)) {
-                    RetrainConfig config = s.retrain;
-                    config.method = method;
-                    config.seed = seed;
-                    auto [detector, report] = old->detector.retrain(new_rows, config);
+                    auto [detector, report] = old->detector.retrain(new_rows, retrain_config(s.retrain, method, seed));
                     made = Made{std::move(detector), report.total_ms, mib(report.peak_rss_bytes)};
                 } else {
                     made = train_measured(method == "full" ? followed_by(old_rows, new_rows) : test.series.slice(0, s.eval_from), s, seed);

@@ -102,6 +102,8 @@ void RetrainConfig::validate() const {
     if (n_samples < 1) fail(where, "n_samples", "must be at least 1");
     if (!one_of(proposal, {"posterior", "prior"})) fail(where, "proposal", "must be posterior or prior");
     if (!one_of(x_map, {"full", "diagonal", "window"})) fail(where, "x_map", "must be full, diagonal or window");
+    if (!one_of(maps, {"affine", "mlp"})) fail(where, "maps", "must be affine or mlp");
+    if (maps == "mlp" && x_map != "full") fail(where, "maps", "mlp maps act per time step, so x_map must be full");
     if (!(ridge_z > 0)) fail(where, "ridge_z", "must be positive (inf keeps the identity)");
     if (!(ridge_x > 0)) fail(where, "ridge_x", "must be positive (inf keeps the identity)");
     if (!(ridge_bias > 0) || std::isinf(ridge_bias)) fail(where, "ridge_bias", "must be positive and finite");
@@ -113,7 +115,7 @@ void RetrainConfig::validate() const {
 
 nlohmann::json RetrainConfig::to_json() const {
     return {{"method", method}, {"n_restored", n_restored}, {"n_samples", n_samples}, {"proposal", proposal},
-            {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map},
+            {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map}, {"maps", maps},
             {"ridge_z", std::isinf(ridge_z) ? nlohmann::json("inf") : nlohmann::json(ridge_z)},
             {"ridge_x", std::isinf(ridge_x) ? nlohmann::json("inf") : nlohmann::json(ridge_x)},
             {"ridge_bias", ridge_bias}, {"solver", solver}, {"baseline_epochs", baseline_epochs}, {"recalibrate", recalibrate}, {"warmup_rows", warmup_rows}, {"seed", seed}};

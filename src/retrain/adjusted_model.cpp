@@ -1,5 +1,7 @@
 #include "retrain/adjusted_model.h"
 
+#include "lara/error.h"
+
 namespace lara::retrain {
 
 AdjustedModel::AdjustedModel(std::shared_ptr<model::Vae> vae)
@@ -10,7 +12,8 @@ AdjustedModel::AdjustedModel(std::shared_ptr<model::Vae> vae, AffineMap z_map, A
 
 model::Gaussian AdjustedModel::encode(const torch::Tensor& x) const {
     const auto q = vae_->encode(x);
-    return {z_map_.apply(q.mean), z_map_.apply_var(q.var)};
+    const auto mean = z_map_.apply(q.mean);
+    return {z_net_ ? z_net_->apply(mean) : mean, z_map_.apply_var(q.var)};
 }
 
 model::Gaussian AdjustedModel::map_x(const model::Gaussian& p) const {
@@ -18,9 +21,15 @@ model::Gaussian AdjustedModel::map_x(const model::Gaussian& p) const {
     // which became constant must not shrink its variance towards zero and explode its scores.
     // The base variances are already above the floor, so identity maps change nothing.
     const double floor = vae_->config().min_std * vae_->config().min_std;
-    if (!x_map_over_window()) return {x_map_.apply(p.mean), x_map_.apply_var(p.var).clamp_min(floor)};
-    const auto shape = p.mean.sizes();
-    return {x_map_.apply(p.mean.flatten(1)).view(shape), x_map_.apply_var(p.var.flatten(1)).clamp_min(floor).view(shape)};
+    model::Gaussian out;
+    if (!x_map_over_window()) {
+        out = {x_map_.apply(p.mean), x_map_.apply_var(p.var).clamp_min(floor)};
+    } else {
+        const auto shape = p.mean.sizes();
+        out = {x_map_.apply(p.mean.flatten(1)).view(shape), x_map_.apply_var(p.var.flatten(1)).clamp_min(floor).view(shape)};
+    }
+    if (x_net_) out.mean = x_net_->apply(out.mean);
+    return out;
 }
 
 model::Gaussian AdjustedModel::decode(const torch::Tensor& z) const { return map_x(vae_->decode(z)); }
@@ -34,6 +43,8 @@ model::Gaussian AdjustedModel::decode_last(const torch::Tensor& z) const {
 }
 
 AdjustedModel AdjustedModel::composed_with(const AffineMap& z_new, const AffineMap& x_new) const {
+    if (has_nonlinear_maps())
+        throw Error(ErrorKind::usage, "a model with non-linear (MLP) adjusting maps cannot be retrained again: they do not compose");
     const auto window = vae_->config().window;
     // A per-step map composed with a window map is lifted to the window first.
     AffineMap x_old = x_map_;
@@ -43,6 +54,18 @@ AdjustedModel AdjustedModel::composed_with(const AffineMap& z_new, const AffineM
         else x_next = x_next.tiled(window);
     }
     return AdjustedModel(vae_, z_map_.then(z_new), x_old.then(x_next));
+}
+
+AdjustedModel AdjustedModel::followed_by(std::shared_ptr<const MlpMap> z_net, std::shared_ptr<const MlpMap> x_net) const {
+    if (has_nonlinear_maps()) throw Error(ErrorKind::usage, "this model already has non-linear adjusting maps");
+    AdjustedModel out = *this;
+    out.z_net_ = std::move(z_net);
+    out.x_net_ = std::move(x_net);
+    return out;
+}
+
+std::int64_t AdjustedModel::nonlinear_parameter_count() const {
+    return (z_net_ ? z_net_->parameter_count() : 0) + (x_net_ ? x_net_->parameter_count() : 0);
 }
 
 }  // namespace lara::retrain

@@ -6,6 +6,7 @@
 
 #include "model/reconstructor.h"
 #include "retrain/affine_map.h"
+#include "retrain/mlp_map.h"
 
 namespace lara::retrain {
 
@@ -26,12 +27,21 @@ public:
     bool x_map_over_window() const { return x_map_.size() != vae_->config().n_metrics; }
 
     //! This model with new maps composed after the current ones: z ↦ z_new(z_map(z)), x likewise.
+    //! Throws lara::Error (usage) when the model has non-linear maps: those do not compose.
     AdjustedModel composed_with(const AffineMap& z_new, const AffineMap& x_new) const;
+
+    //! The ablation: this model followed by non-linear maps (either may be null: none). Only means
+    //! pass through them; variances stay those of the affine part. Such a model cannot be saved
+    //! or retrained again.
+    AdjustedModel followed_by(std::shared_ptr<const MlpMap> z_net, std::shared_ptr<const MlpMap> x_net) const;
+    bool has_nonlinear_maps() const { return z_net_ || x_net_; }
+    std::int64_t nonlinear_parameter_count() const;
 
 private:
     model::Gaussian map_x(const model::Gaussian& window) const;
     std::shared_ptr<model::Vae> vae_;
     AffineMap z_map_, x_map_;
+    std::shared_ptr<const MlpMap> z_net_, x_net_;  // per step, like a d×d x_map
 };
 
 }  // namespace lara::retrain

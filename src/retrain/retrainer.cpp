@@ -1,5 +1,7 @@
 #include "retrain/retrainer.h"
 
+#include <cmath>
+
 #include "core/resources.h"
 #include "model/random.h"
 #include "model/trainer.h"
@@ -27,6 +29,32 @@ TrainConfig baseline_training(const RetrainConfig& config, const torch::Tensor& 
     return train;
 }
 
+//! The ablation: the two stages of LARA with MLP maps in place of the affine ones.
+void fit_nonlinear(LaraFit& fit, const torch::Tensor& u, const torch::Tensor& z_tilde, const torch::Tensor& windows,
+                   const RetrainConfig& config) {
+    const auto d = fit.model.config().n_metrics;
+    MlpMapOptions options;
+    options.bias_weight = config.ridge_bias;
+    std::shared_ptr<const MlpMap> z_net, x_net;
+    auto z = u;
+    // An infinite ridge keeps the identity, as it does for the affine maps.
+    if (config.fit_z && std::isfinite(config.ridge_z)) {
+        options.ridge = config.ridge_z;
+        auto stage = fit_mlp_map(u, z_tilde, options);
+        z_net = stage.map;
+        z = z_net->apply(u);
+        fit.objective_z = stage.objective;
+    }
+    if (config.fit_x && std::isfinite(config.ridge_x)) {
+        options.ridge = config.ridge_x;
+        const auto x_tilde = fit.model.decode(z).mean.reshape({-1, d});
+        auto stage = fit_mlp_map(x_tilde, windows.reshape({-1, d}), options);
+        x_net = stage.map;
+        fit.objective_x = stage.objective;
+    }
+    fit.model = fit.model.followed_by(z_net, x_net);
+}
+
 }  // namespace
 
 LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config) {
@@ -51,6 +79,11 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
     fit.ruminate_ms = ruminate_timer.milliseconds();
 
     core::Timer fit_timer;
+    if (config.maps == "mlp") {
+        fit_nonlinear(fit, u, z_tilde, windows, config);
+        fit.fit_ms = fit_timer.milliseconds();
+        return fit;
+    }
     AffineMap z_new = AffineMap::identity(mc.latent);
     if (config.fit_z) {
         const auto stage = fit_ridge(u, z_tilde, ridge_options(config, config.ridge_z, false));

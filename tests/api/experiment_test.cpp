@@ -217,7 +217,7 @@ TEST_F(ExperimentTest, SweepOverKRetrainsOneOldModelAndScoresTheSameRows) {
     auto spec = small_spec("sweep");
     spec.entities = {"alpha"};
     spec.protocol = "standard";
-    spec.methods = {"old", "lara"};
+    spec.methods = {"old", "lara", "lara-mlp"};  // an ablation runs as a method of its own
     spec.new_rows = {40, 20};
     spec.eval_from = 50;
     const auto report = lara::run_experiment(spec);
@@ -225,7 +225,7 @@ TEST_F(ExperimentTest, SweepOverKRetrainsOneOldModelAndScoresTheSameRows) {
     for (const auto& row : report.rows) by_k[row.new_rows][row.method] = row;
     ASSERT_EQ(by_k.size(), 2u);
     for (const auto& [k, rows] : by_k) {
-        EXPECT_EQ(rows.size(), 3u) << "K = " << k;  // old, lara, random
+        EXPECT_EQ(rows.size(), 4u) << "K = " << k;  // old, lara, lara-mlp, random
         for (const auto& [method, row] : rows) EXPECT_EQ(row.n_rows, kTestRows - 50) << method;
     }
     // Under standard one old model serves every K, and every K scores rows [50, end): the same numbers.

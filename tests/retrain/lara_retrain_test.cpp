@@ -112,6 +112,28 @@ TEST_F(LaraRetrainTest, RetrainingTwiceKeepsTheSizeAndSurvivesSaveAndLoad) {
     EXPECT_EQ(loaded.info()["history"].size(), 2u);
 }
 
+TEST_F(LaraRetrainTest, TheMlpMapAblationRepairsTheChangeButIsNeitherSavedNorComposed) {
+    const auto later = changed(2100, 3000, 0.5f, 6.0f);
+    const auto old_level = lara::core::median(detector_->score(series_->slice(2100, 3000)).scores);
+    const auto broken = lara::core::median(detector_->score(later).scores);
+    lara::RetrainConfig config;
+    config.maps = "mlp";
+    const auto [adapted, report] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), config);
+    const auto repaired = lara::core::median(adapted.score(later).scores);
+    EXPECT_LT(repaired - old_level, 0.5 * (broken - old_level))
+        << "old level " << old_level << ", broken " << broken << ", with MLP maps " << repaired;
+    EXPECT_GT(adapted.parameter_count(), detector_->parameter_count());
+    lara::test::TempDir dir;
+    EXPECT_THROW(adapted.save(dir.file("mlp.lara")), lara::Error);
+    EXPECT_THROW(adapted.retrain(changed(2200, 2243, 0.5f, 6.0f), lara::RetrainConfig{}), lara::Error);
+
+    // An infinite ridge keeps the identity here too.
+    config.ridge_z = config.ridge_x = std::numeric_limits<double>::infinity();
+    config.recalibrate = "keep";
+    const auto [unchanged, r2] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), config);
+    EXPECT_EQ(unchanged.score(later).scores, detector_->score(later).scores);
+}
+
 TEST_F(LaraRetrainTest, WarmupRecalibrationFitsSpotOnTheFirstScoredRows) {
     lara::RetrainConfig config;
     config.recalibrate = "warmup";
