@@ -22,7 +22,7 @@ void add_retrain(CLI::App& app) {
     cmd->add_option("--restored", o->config.n_restored, "windows restored from the old model per new window")->capture_default_str();
     cmd->add_option("--samples", o->config.n_samples, "importance-sampling proposals per new window")->capture_default_str();
     cmd->add_option("--proposal", o->config.proposal, "importance-sampling proposal")
-        ->check(CLI::IsMember({"posterior", "prior"}))->capture_default_str();
+        ->check(CLI::IsMember({"posterior", "prior", "laplace"}))->capture_default_str();
     cmd->add_option("--ridge-z", o->ridge_z, "ridge of M_z towards the identity (> 0, or inf)")->capture_default_str();
     cmd->add_option("--ridge-x", o->ridge_x, "ridge of M_x towards the identity (> 0, or inf)")->capture_default_str();
     cmd->add_option("--ridge-bias", o->config.ridge_bias, "the biases' share of each ridge (1: the method document's form)")->capture_default_str();

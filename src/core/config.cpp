@@ -100,7 +100,7 @@ void RetrainConfig::validate() const {
         fail(where, "method", "must be lara, finetune, scratch or renorm, not \"" + method + "\"");
     if (n_restored < 0) fail(where, "n_restored", "must be at least 0");
     if (n_samples < 1) fail(where, "n_samples", "must be at least 1");
-    if (!one_of(proposal, {"posterior", "prior"})) fail(where, "proposal", "must be posterior or prior");
+    if (!one_of(proposal, {"posterior", "prior", "laplace"})) fail(where, "proposal", "must be posterior, prior or laplace");
     if (!one_of(x_map, {"full", "diagonal", "window"})) fail(where, "x_map", "must be full, diagonal or window");
     if (!one_of(maps, {"affine", "mlp"})) fail(where, "maps", "must be affine or mlp");
     if (maps == "mlp" && x_map != "full") fail(where, "maps", "mlp maps act per time step, so x_map must be full");

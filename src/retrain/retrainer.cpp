@@ -70,7 +70,7 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
         RuminateOptions options;
         options.n_restored = config.n_restored;
         options.n_samples = config.n_samples;
-        options.prior_proposal = config.proposal == "prior";
+        options.proposal = config.proposal;
         const auto r = ruminate(current, windows, options);
         z_tilde = r.z_tilde;
         fit.ess_mean = r.ess.mean().item<double>();

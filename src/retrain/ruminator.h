@@ -5,6 +5,8 @@
 // because it is low (docs/method.md).
 #pragma once
 
+#include <string>
+
 #include "model/reconstructor.h"
 
 namespace lara::retrain {
@@ -12,7 +14,7 @@ namespace lara::retrain {
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
     std::int64_t n_samples = 256;         // N
-    bool prior_proposal = false;          // proposals from N(0, I) instead of q(z|x)
+    std::string proposal = "posterior";   // posterior q(z|x) | prior N(0, I) | laplace (Newton to the mode, exact Hessian)
 };
 
 struct Rumination {
