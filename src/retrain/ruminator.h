@@ -1,8 +1,9 @@
 // The ruminate block (docs/method.md): for each new window, n windows restored from the frozen
 // old model, and the target latent z̃ = E[z | x, x̄^(1..n)] by self-normalised importance sampling
 // in log space, with all N proposals of all windows decoded in one batch. The target, with n + 1
-// windows of evidence, is far narrower than q(z|x), and the effective sample size is reported
-// because it is low (docs/method.md).
+// windows of evidence, is far narrower than q(z|x) and far from its mean, so the default proposal
+// is a Laplace approximation at the target's mode; the effective sample size is reported because
+// it stays low (docs/method.md).
 #pragma once
 
 #include <string>
@@ -14,7 +15,7 @@ namespace lara::retrain {
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
     std::int64_t n_samples = 256;         // N
-    std::string proposal = "posterior";   // posterior q(z|x) | prior N(0, I) | laplace (Newton to the mode, exact Hessian)
+    std::string proposal = "laplace";     // laplace (Newton to the mode, then N(mode, (−H)⁻¹)) | posterior q(z|x) | prior N(0, I)
 };
 
 struct Rumination {
