@@ -424,15 +424,15 @@ std::string summary(const Plan& plan, const std::vector<ExperimentRow>& rows) {
        << s.model.latent << ", at most " << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << ".\n\n"
        << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
 
-    // The JumpStarter services that change pattern are the case LARA is for: they come apart.
+    // The JumpStarter services that change pattern are the case LARA is for: they come apart, and
+    // all entities get a table of their own only when both kinds are there.
     std::vector<std::pair<std::string, std::vector<ExperimentRow>>> groups;
-    if (plan.jumpstarter) {
-        std::vector<ExperimentRow> changed, others;
+    std::vector<ExperimentRow> changed, others;
+    if (plan.jumpstarter)
         for (const auto& row : rows) (kPatternChangeServices.count(row.entity) ? changed : others).push_back(row);
-        groups.emplace_back("Services that change pattern (0, 1, 3, 5, 7, 8, 9, 10, 13, 14, 20, 23)", changed);
-        groups.emplace_back("Other services", others);
-    }
-    groups.emplace_back("All entities", rows);
+    if (!changed.empty()) groups.emplace_back("Services that change pattern (0, 1, 3, 5, 7, 8, 9, 10, 13, 14, 20, 23)", changed);
+    if (!others.empty()) groups.emplace_back("Other services", others);
+    if (groups.size() != 1) groups.emplace_back("All entities", rows);
     const auto entity_count = [](const std::vector<ExperimentRow>& part) {
         std::set<std::string> names;
         for (const auto& row : part) names.insert(row.entity);
