@@ -31,7 +31,9 @@ struct ExperimentSpec {
     std::vector<std::string> methods;
     std::int64_t seeds = 1;             // seeds 0 … seeds−1
     std::int64_t eval_from = 0;         // R: score test rows [R, end) only; oracle trains on [0, R)
-    int jobs = 1;                       // entities run in parallel
+    //! Entities run in parallel. Every model runs on one thread (LibTorch's and OpenBLAS's, which
+    //! this sets for the process), so the numbers do not depend on jobs: give it the core count.
+    int jobs = 1;
     std::string out = "experiment-out";
     //! The entity whose series, scores, thresholds and labels are drawn (out/figures/); empty: the first.
     std::string plot_entity;

@@ -737,13 +737,15 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     Progress progress(log, plan.entities.size(), static_cast<std::int64_t>(todo.size()) * s.seeds * per_seed);
     for (const auto& name : report.skipped) progress.say(name + ": finished before, skipped (" + (entity_dir / (name + ".csv")).string() + ")");
 
-    // Entities in parallel share LibTorch's thread pool; one intra-op thread each avoids oversubscription.
-    if (s.jobs > 1) set_threads(1);
     std::atomic<std::size_t> next{0};
     std::atomic<bool> failed{false};
     std::exception_ptr failure;
     std::mutex mutex;
     const auto work = [&] {
+        // One thread per job, whatever J: J jobs would otherwise run J × cores threads, and the
+        // numbers would depend on J (a different thread count rounds differently, and training
+        // amplifies that). The setting is per thread (OpenMP's), so each worker makes it itself.
+        set_threads(1);
         for (std::size_t k; !failed && (k = next++) < todo.size();) {
             const auto& files = plan.entities[todo[k]];
             try {
