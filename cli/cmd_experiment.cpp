@@ -47,7 +47,7 @@ void add_experiment(CLI::App& app) {
     cmd->add_option("--proposal", s.retrain.proposal, "importance-sampling proposal of every LARA retraining (see lara retrain --help)")
         ->check(CLI::IsMember({"posterior", "prior", "laplace"}))->capture_default_str();
     cmd->add_option("--recalibrate", s.retrain.recalibrate, "threshold of every retrained model (see lara retrain --help)")
-        ->check(CLI::IsMember({"shift", "warmup", "keep"}))->capture_default_str();
+        ->check(CLI::IsMember({"shift", "scale", "warmup", "keep"}))->capture_default_str();
     cmd->add_option("--jobs", s.jobs, "entities run in parallel")->capture_default_str();
     cmd->add_option("--plot-entity", s.plot_entity, "the entity drawn in OUT/figures/ENTITY.svg (default: the first)");
     cmd->add_option("--out", s.out, "output folder (a rerun skips the entities finished there)")->capture_default_str();

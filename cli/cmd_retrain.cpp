@@ -34,7 +34,7 @@ void add_retrain(CLI::App& app) {
     cmd->add_flag("!--no-fit-x", o->config.fit_x, "ablation: keep M_x the identity (M_z only)");
     cmd->add_option("--baseline-epochs", o->config.baseline_epochs, "Adam epochs of finetune and scratch")->capture_default_str();
     cmd->add_option("--recalibrate", o->config.recalibrate, "threshold after retraining")
-        ->check(CLI::IsMember({"shift", "warmup", "keep"}))->capture_default_str();
+        ->check(CLI::IsMember({"shift", "scale", "warmup", "keep"}))->capture_default_str();
     cmd->add_option("--warmup-rows", o->config.warmup_rows, "warmup: rows at the start of each scored series that set the threshold")->capture_default_str();
     cmd->add_option("--seed", o->config.seed, "random seed")->capture_default_str();
     cmd->callback([o] {

@@ -51,6 +51,7 @@ FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<d
 
 void set_threshold(Detector::State& s, const std::vector<double>& scores) {
     s.score_median = core::median(scores);
+    s.score_mad = core::median_absolute_deviation(scores);
     auto fitted = fit_threshold(s.threshold_config, scores);
     s.threshold = fitted.value;
     s.threshold_fit = std::move(fitted.fit);
@@ -202,10 +203,14 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
     // new rows (under the new model) lies from the median score the threshold was last set on.
     const core::Timer recalibrate;
     next->warmup_rows = 0;
-    if (config.recalibrate == "shift") {
-        const double new_median = core::median(detect::score_steps(next->adjusted, values).scores);
-        next->threshold = old.threshold + (new_median - old.score_median);
+    if (config.recalibrate == "shift" || config.recalibrate == "scale") {
+        const auto scores = detect::score_steps(next->adjusted, values).scores;
+        const double new_median = core::median(scores), new_mad = core::median_absolute_deviation(scores);
+        // scale: the threshold keeps its distance from the median in units of the scores' spread.
+        const double ratio = config.recalibrate == "scale" && old.score_mad > 0 && new_mad > 0 ? new_mad / old.score_mad : 1.0;
+        next->threshold = new_median + (old.threshold - old.score_median) * ratio;
         next->score_median = new_median;
+        next->score_mad = old.score_mad * ratio;
     } else if (config.recalibrate == "warmup") {
         next->warmup_rows = config.warmup_rows;
     }
@@ -229,7 +234,7 @@ void Detector::save(const std::string& path) const {
                  {"model", s.model.to_json()},
                  {"train", s.train.to_json()},
                  {"threshold_config", s.threshold_config.to_json()},
-                 {"threshold", {{"value", s.threshold}, {"score_median", s.score_median}, {"fit", s.threshold_fit}, {"warmup_rows", s.warmup_rows}}},
+                 {"threshold", {{"value", s.threshold}, {"score_median", s.score_median}, {"score_mad", s.score_mad}, {"fit", s.threshold_fit}, {"warmup_rows", s.warmup_rows}}},
                  {"normalizer", s.normalizer.to_json()},
                  {"training", s.training},
                  {"history", s.history},
@@ -256,6 +261,7 @@ Detector Detector::load(const std::string& path) {
             throw Error(ErrorKind::model, "normaliser and model disagree on the number of metrics");
         state->threshold = file.meta.at("threshold").at("value");
         state->score_median = file.meta.at("threshold").at("score_median");
+        state->score_mad = file.meta.at("threshold").value("score_mad", 0.0);
         state->threshold_fit = file.meta.at("threshold").at("fit");
         state->warmup_rows = file.meta.at("threshold").value("warmup_rows", std::int64_t{0});
         state->training = file.meta.at("training");
@@ -283,7 +289,7 @@ nlohmann::json Detector::info() const {
     return {{"model", s.model.to_json()},
             {"train", s.train.to_json()},
             {"threshold", {{"config", s.threshold_config.to_json()}, {"value", s.threshold}, {"fit", s.threshold_fit},
-                           {"warmup_rows", s.warmup_rows}}},
+                           {"score_median", s.score_median}, {"score_mad", s.score_mad}, {"warmup_rows", s.warmup_rows}}},
             {"training", s.training},
             {"generation", s.generation},
             {"history", s.history},

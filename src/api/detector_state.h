@@ -18,6 +18,7 @@ struct Detector::State {
     retrain::AdjustedModel adjusted;
     double threshold = 0;
     double score_median = 0;      // median score of the rows the threshold was last set on
+    double score_mad = 0;         // their median absolute deviation; 0 in files older than it
     nlohmann::json threshold_fit; // SPOT's fit (t, γ, σ, peaks) when method = spot
     std::int64_t warmup_rows = 0; // > 0: score() fits SPOT on the first warmup_rows scores of each series
     nlohmann::json training;      // what training did: rows, epochs, losses, seconds

@@ -109,7 +109,7 @@ void RetrainConfig::validate() const {
     if (!(ridge_bias > 0) || std::isinf(ridge_bias)) fail(where, "ridge_bias", "must be positive and finite");
     if (!one_of(solver, {"exact", "iterative"})) fail(where, "solver", "must be exact or iterative");
     if (baseline_epochs < 1) fail(where, "baseline_epochs", "must be at least 1");
-    if (!one_of(recalibrate, {"shift", "warmup", "keep"})) fail(where, "recalibrate", "must be shift, warmup or keep");
+    if (!one_of(recalibrate, {"shift", "scale", "warmup", "keep"})) fail(where, "recalibrate", "must be shift, scale, warmup or keep");
     if (warmup_rows < 50) fail(where, "warmup_rows", "must be at least 50");
 }
 

@@ -13,4 +13,13 @@ inline double median(std::vector<double> values) {
     return *mid;
 }
 
+//! The median absolute deviation from the median: a spread that a few outliers do not move.
+inline double median_absolute_deviation(const std::vector<double>& values) {
+    const double centre = median(values);
+    std::vector<double> deviations;
+    deviations.reserve(values.size());
+    for (double v : values) deviations.push_back(v > centre ? v - centre : centre - v);
+    return median(std::move(deviations));
+}
+
 }  // namespace lara::core

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include <gtest/gtest.h>
 
@@ -132,6 +133,28 @@ TEST_F(LaraRetrainTest, TheMlpMapAblationRepairsTheChangeButIsNeitherSavedNorCom
     config.recalibrate = "keep";
     const auto [unchanged, r2] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), config);
     EXPECT_EQ(unchanged.score(later).scores, detector_->score(later).scores);
+}
+
+TEST_F(LaraRetrainTest, ScaleRecalibrationKeepsTheThresholdsDistanceInUnitsOfSpread) {
+    // With an infinite ridge the model is unchanged, so the new rows' scores are the old model's.
+    const auto rows = changed(2000, 2043, 0.5f, 6.0f);
+    const auto scores = detector_->score(rows).scores;
+    const auto before = detector_->info()["threshold"];
+    lara::RetrainConfig config;
+    config.ridge_z = config.ridge_x = std::numeric_limits<double>::infinity();
+    config.recalibrate = "scale";
+    const auto [adapted, report] = detector_->retrain(rows, config);
+    const double median = lara::core::median(scores), mad = lara::core::median_absolute_deviation(scores);
+    const double old_median = before["score_median"], old_mad = before["score_mad"], old_threshold = before["value"];
+    ASSERT_GT(old_mad, 0.0);
+    EXPECT_NEAR(adapted.threshold(), median + (old_threshold - old_median) * mad / old_mad, 1e-9 * (1 + std::abs(median)));
+    // shift keeps the distance in nats instead.
+    config.recalibrate = "shift";
+    EXPECT_NEAR(detector_->retrain(rows, config).first.threshold(), median + (old_threshold - old_median), 1e-9 * (1 + std::abs(median)));
+    // The spread travels with the model file, so a second retraining can scale again.
+    lara::test::TempDir dir;
+    adapted.save(dir.file("scaled.lara"));
+    EXPECT_DOUBLE_EQ(lara::Detector::load(dir.file("scaled.lara")).info()["threshold"]["score_mad"].get<double>(), mad);
 }
 
 TEST_F(LaraRetrainTest, WarmupRecalibrationFitsSpotOnTheFirstScoredRows) {
