@@ -419,7 +419,8 @@ std::string summary(const Plan& plan, const std::vector<ExperimentRow>& rows) {
     else
         md << first_scored_row(s, s.new_rows.front());
     md << ", end)";
-    if (std::find(s.methods.begin(), s.methods.end(), "oracle") != s.methods.end()) md << ", `oracle` learns the unlabelled test rows [0, " << s.eval_from << ")";
+    if (std::find(s.methods.begin(), s.methods.end(), "oracle") != s.methods.end())
+        md << ", `oracle` learns the unlabelled test rows [0, " << s.eval_from << ")";
     md << ". Model " << s.model.arch << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent "
        << s.model.latent << ", at most " << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << ".\n\n"
        << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
