@@ -200,7 +200,8 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
     }
 
     // Recalibration without labels: the old threshold moved by how far the median score of the
-    // new rows (under the new model) lies from the median score the threshold was last set on.
+    // new rows (under the new model) lies from the median score the threshold was last set on,
+    // and with `scale` its distance from that median stretched by the ratio of the spreads.
     const core::Timer recalibrate;
     next->warmup_rows = 0;
     if (config.recalibrate == "shift" || config.recalibrate == "scale") {

@@ -23,7 +23,7 @@ struct Rumination {
     torch::Tensor ess;        // [K], effective sample size 1 / Σ w̄², in [1, N]
 };
 
-//! windows: [K, w, d] new windows, normalised with the old statistics. Uses torch's global RNG.
+//! windows: [K, w, d] new windows, normalised with the old statistics. Draws from the thread's generator (model/random.h).
 Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options);
 
 }  // namespace lara::retrain
