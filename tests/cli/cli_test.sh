@@ -35,6 +35,25 @@ expect_code 0 "retrain, iterative solver" "$lara" retrain --model "$dir/m.lara" 
 [ "$(head -1 "$dir/curve.csv")" = "stage,iteration,objective" ] || fail "loss curve header: $(head -1 "$dir/curve.csv")"
 grep -q '^z,1,' "$dir/curve.csv" && grep -q '^x,1,' "$dir/curve.csv" || fail "loss curve lacks a stage"
 expect_code 0 "score retrained" "$lara" score --model "$dir/r.lara" --data "$dir/data.csv" --out "$dir/scores2.csv"
+expect_code 0 "retrain, posterior proposal, scale threshold" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" \
+    --from 300 --to 343 --out "$dir/r3.lara" --proposal posterior --recalibrate scale
+grep -q '"ess"' "$dir/out" || fail "retrain report lacks the ESS: $(cat "$dir/out")"
+expect_code 0 "info retrained" "$lara" info --model "$dir/r3.lara"
+grep -q '"score_mad"' "$dir/out" || fail "info lacks the score spread"
+expect_code 1 "bad proposal" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" --proposal magic
+
+# An experiment over two values of K, with its pictures.
+mkdir -p "$dir/set/train" "$dir/set/test" "$dir/set/test_label"
+head -301 "$dir/data.csv" >"$dir/set/train/a.csv"
+(head -1 "$dir/data.csv"; tail -100 "$dir/data.csv") >"$dir/set/test/a.csv"
+awk 'BEGIN { for (t = 0; t < 100; t++) print (t >= 80 && t < 85) ? 1 : 0 }' >"$dir/set/test_label/a.csv"
+expect_code 0 "experiment sweep" "$lara" experiment --dataset "$dir/set" --protocol standard --new-rows 43,60 --eval-from 60 \
+    --methods old,lara --epochs 2 --out "$dir/exp" --quiet
+grep -q '| method | K = 43 | K = 60 |' "$dir/out" || fail "experiment summary lacks F1 against K: $(head -c 600 "$dir/out")"
+[ "$(wc -l <"$dir/exp/results.csv")" -eq 7 ] || fail "experiment rows: $(cat "$dir/exp/results.csv")"
+for f in a.svg retraining_time.svg f1_vs_k.svg; do [ -s "$dir/exp/figures/$f" ] || fail "experiment picture $f missing"; done
+expect_code 1 "experiment, K below zero" "$lara" experiment --dataset "$dir/set" --new-rows=-5 --out "$dir/exp2" --quiet
+grep -q 'K must be 0 or more' "$dir/err" || fail "negative K message: $(cat "$dir/err")"
 
 # Bad input: clear messages and distinct exit codes (1 usage, 2 data, 3 model).
 printf 'cpu,mem,net,disk\n1,2,3,4\n1,2,x,4\n' >"$dir/bad.csv"
