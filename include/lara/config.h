@@ -57,6 +57,7 @@ struct RetrainConfig {
     //! laplace: N(mode, (−H)⁻¹) of the target, found by Newton steps from the encoder mean (the
     //! default: measured better detection, docs/results.md) | posterior: q(z|x) | prior: N(0, I).
     std::string proposal = "laplace";
+    std::int64_t newton_steps = 15;  // laplace: Newton steps towards the mode, ≥ 0 (docs/method.md)
     bool ruminate = true;            // false: the ablation z̃ = encoder mean
     bool fit_z = true;               // fit M_z (false: the M_x-only ablation)
     bool fit_x = true;               // fit M_x (false: the M_z-only ablation)

@@ -70,6 +70,7 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
         RuminateOptions options;
         options.n_restored = config.n_restored;
         options.n_samples = config.n_samples;
+        options.newton_steps = config.newton_steps;
         options.proposal = config.proposal;
         const auto r = ruminate(current, windows, options);
         z_tilde = r.z_tilde;

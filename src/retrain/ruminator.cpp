@@ -10,11 +10,7 @@ namespace {
 // Windows ruminated at once: memory grows as N × windows × w × d, so many new windows are taken
 // in chunks (32 windows of 40 × 19 with N = 64 hold about 6 MiB per tensor).
 constexpr std::int64_t kWindowsPerChunk = 32;
-// Laplace proposal: Newton steps from the encoder mean. On JumpStarter service0 the log target of
-// the 4 new windows rose from −698,650 at the encoder mean to −32,181, −28,638, −27,813 and
-// −27,777 after 10, 15, 20 and 25 steps, for 21, 26, 32 and 39 ms of retraining: 15 keeps LARA
-// within its 30 ms budget. The smallest curvature kept makes the final covariance positive definite.
-constexpr int kNewtonSteps = 15;
+// Laplace proposal: the smallest curvature kept makes the final covariance positive definite.
 constexpr double kMinCurvature = 1e-3;
 
 //! log p(z) + Σ_{j=0..n} log p(x_j | z) for the new window x_0 and its n restored windows, from
@@ -82,12 +78,12 @@ torch::Tensor precision_of(const torch::Tensor& hessian, const torch::Tensor& da
 //! damping per window, with backtracking) from the encoder mean towards the mode, then
 //! N(mode, (−H)⁻¹) with the full Hessian, which includes how the decoder's variance moves with z
 //! (Gauss-Newton leaves that out).
-FullGaussian laplace(const LogTarget& target, const torch::Tensor& start) {
+FullGaussian laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t steps) {
     torch::AutoGradMode grad_mode(true);
     auto z = start.detach().clone();
     auto value = target(z.unsqueeze(0)).squeeze(0).detach();
     auto damping = torch::full({z.size(0)}, 1.0, torch::kFloat64);
-    for (int step = 0; step < kNewtonSteps; ++step) {
+    for (std::int64_t step = 0; step < steps; ++step) {
         const auto [g, H] = derivatives(target, z);
         const auto delta = torch::linalg_solve(precision_of(H, damping), g.to(torch::kFloat64)).to(torch::kFloat32);  // [K, m]
         // Backtrack along the step (a decode each, far cheaper than new derivatives).
@@ -124,7 +120,7 @@ Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor
     // b. Self-normalised importance sampling of E[z | x_k, x̄^(1..n)], in log space.
     torch::Tensor z, log_proposal;
     if (options.proposal == "laplace") {
-        const auto proposal = laplace(target, q.mean);
+        const auto proposal = laplace(target, q.mean, options.newton_steps);
         z = proposal.sample(N);
         log_proposal = proposal.log_density(z);
     } else {
