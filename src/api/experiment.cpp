@@ -4,26 +4,21 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
-#include <map>
 #include <mutex>
 #include <numeric>
 #include <optional>
 #include <random>
-#include <set>
 #include <sstream>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "api/experiment_figures.h"
+#include "api/experiment_plan.h"
+#include "api/experiment_report.h"
 #include "core/resources.h"
 #include "eval/interpretation.h"
 #include "eval/metrics.h"
@@ -36,53 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// JumpStarter: the rows of the new pattern before the test period (data README).
-constexpr std::int64_t kShiftNewRows = 43;
-const std::vector<std::string> kMethods = {"old", "lara", "finetune", "scratch", "renorm", "full", "oracle"};
-// The ablations of LARA (docs/method.md), run only when named: each is `lara` with one switch.
-const std::vector<std::string> kAblations = {"lara-no-ruminate", "lara-z-only", "lara-x-only", "lara-mlp"};
-const std::set<std::string> kRetrainMethods = {"lara", "finetune", "scratch", "renorm", "lara-no-ruminate", "lara-z-only",
-                                               "lara-x-only", "lara-mlp"};
-
-//! The retraining config of a method: the spec's, with the method's switch.
-RetrainConfig retrain_config(const RetrainConfig& base, const std::string& method, std::uint64_t seed) {
-    RetrainConfig config = base;
-    config.seed = seed;
-    config.method = method.rfind("lara-", 0) == 0 ? "lara" : method;
-    if (method == "lara-no-ruminate") config.ruminate = false;
-    if (method == "lara-z-only") config.fit_x = false;
-    if (method == "lara-x-only") config.fit_z = false;
-    if (method == "lara-mlp") {
-        config.maps = "mlp";
-        config.x_map = "full";
-    }
-    return config;
-}
-// The Dataset2 services whose metric 0 steps to a new level at train row 5716 (data README).
-const std::set<std::string> kPatternChangeServices = {"service0",  "service1",  "service3",  "service5",
-                                                      "service7",  "service8",  "service9",  "service10",
-                                                      "service13", "service14", "service20", "service23"};
-
-// ---- files -------------------------------------------------------------------------------------
-
-// service2 before service10: runs of digits compare as numbers.
-bool natural_less(const std::string& a, const std::string& b) {
-    std::size_t i = 0, j = 0;
-    while (i < a.size() && j < b.size()) {
-        if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
-            const std::size_t i0 = i, j0 = j;
-            while (i < a.size() && std::isdigit(static_cast<unsigned char>(a[i]))) ++i;
-            while (j < b.size() && std::isdigit(static_cast<unsigned char>(b[j]))) ++j;
-            const auto x = a.substr(i0, i - i0), y = b.substr(j0, j - j0);
-            if (x.size() != y.size()) return x.size() < y.size();
-            if (x != y) return x < y;
-        } else {
-            if (a[i] != b[j]) return a[i] < b[j];
-            ++i, ++j;
-        }
-    }
-    return a.size() - i < b.size() - j;
-}
 
 std::string read_text(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -91,383 +39,7 @@ std::string read_text(const fs::path& path) {
     return text.str();
 }
 
-//! The four files of one entity; interpretation is empty when the data set has none.
-struct EntityFiles {
-    std::string name, train, test, labels, interpretation;
-};
-
-// ---- the plan: the spec with its defaults filled in and checked, before anything is trained -----
-
-struct Plan {
-    ExperimentSpec spec;  // protocol, new_rows and methods resolved
-    fs::path out;
-    std::vector<EntityFiles> entities;
-    bool hit_rates = false;    // the data set has interpretation labels
-    bool jumpstarter = false;  // JumpStarter Dataset2: the summary splits the services
-    std::string plot_entity;
-};
-
-//! The first scored test row: R, and under standard after the K new rows taken from the test file.
-std::int64_t first_scored_row(const ExperimentSpec& s, std::int64_t new_rows) {
-    return std::max(s.eval_from, s.protocol == "standard" ? new_rows : std::int64_t{0});
-}
-
-bool is_sweep(const ExperimentSpec& s) { return s.new_rows.size() > 1; }
-
-std::string joined(const std::vector<std::string>& items, const std::string& separator = ", ") {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-    return out;
-}
-
-std::vector<EntityFiles> find_entities(const fs::path& dataset, const std::vector<std::string>& wanted) {
-    if (!fs::is_directory(dataset / "train"))
-        throw Error(ErrorKind::data, dataset.string() + ": not a data set folder (no train/ folder in it)");
-    std::map<std::string, std::string> train;  // entity -> file name
-    for (const auto& entry : fs::directory_iterator(dataset / "train"))
-        if (entry.is_regular_file()) train[entry.path().stem().string()] = entry.path().filename().string();
-    std::vector<std::string> names = wanted;
-    if (names.empty()) {
-        for (const auto& [name, file] : train) names.push_back(name);
-        std::sort(names.begin(), names.end(), natural_less);
-    }
-    if (names.empty()) throw Error(ErrorKind::data, (dataset / "train").string() + ": no files in it");
-    std::vector<EntityFiles> out;
-    for (const auto& name : names) {
-        const auto found = train.find(name);
-        if (found == train.end())
-            throw Error(ErrorKind::usage, "unknown entity \"" + name + "\": no file " + name + ".* in " + (dataset / "train").string());
-        EntityFiles files{name, (dataset / "train" / found->second).string(), (dataset / "test" / found->second).string(),
-                          (dataset / "test_label" / found->second).string(), ""};
-        if (!fs::is_regular_file(files.test)) throw Error(ErrorKind::data, files.test + ": missing test file of " + name);
-        if (!fs::is_regular_file(files.labels))
-            throw Error(ErrorKind::data, files.test + ": test file without labels (no " + files.labels + ")");
-        const auto interpretation = dataset / "interpretation_label" / found->second;
-        if (fs::is_regular_file(interpretation)) files.interpretation = interpretation.string();
-        out.push_back(std::move(files));
-    }
-    return out;
-}
-
-Plan make_plan(const ExperimentSpec& spec) {
-    Plan plan;
-    plan.spec = spec;
-    auto& s = plan.spec;
-    if (s.protocol != "shift" && s.protocol != "standard")
-        throw Error(ErrorKind::usage, "protocol: \"" + s.protocol + "\" is neither shift nor standard");
-    if (s.new_rows.empty()) s.new_rows = {s.protocol == "shift" ? kShiftNewRows : 0};
-    std::sort(s.new_rows.begin(), s.new_rows.end());
-    s.new_rows.erase(std::unique(s.new_rows.begin(), s.new_rows.end()), s.new_rows.end());
-    if (s.new_rows.front() < 0) throw Error(ErrorKind::usage, "new_rows: K must be 0 or more");
-    if (s.new_rows.front() == 0 && s.protocol == "shift")
-        throw Error(ErrorKind::usage, "new_rows: the shift protocol needs at least one new row");
-    if (s.new_rows.front() == 0 && is_sweep(s)) throw Error(ErrorKind::usage, "new_rows: a sweep over K needs every K > 0");
-    if (s.seeds < 1) throw Error(ErrorKind::usage, "seeds: must be at least 1");
-    if (s.eval_from < 0) throw Error(ErrorKind::usage, "eval_from: must be 0 or more");
-    if (s.jobs < 1) throw Error(ErrorKind::usage, "jobs: must be at least 1");
-    if (s.out.empty()) throw Error(ErrorKind::usage, "out: an output folder is needed");
-    auto model = s.model;
-    model.n_metrics = 1;  // taken from each entity's data
-    model.validate();
-    s.train.validate();
-    s.retrain.validate();
-
-    const auto allowed = [&s](const std::string& method) {
-        if (method == "oracle") return s.eval_from > 0;
-        return method == "old" || s.new_rows.front() > 0;
-    };
-    if (s.methods.empty())
-        std::copy_if(kMethods.begin(), kMethods.end(), std::back_inserter(s.methods), allowed);
-    std::vector<std::string> unique;
-    for (const auto& method : s.methods) {
-        if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end() &&
-            std::find(kAblations.begin(), kAblations.end(), method) == kAblations.end())
-            throw Error(ErrorKind::usage, "unknown method \"" + method + "\" (known: " + joined(kMethods) + ", and the ablations " +
-                                              joined(kAblations) + ")");
-        if (!allowed(method))
-            throw Error(ErrorKind::usage, "method " + method + (method == "oracle" ? " needs eval_from > 0 (the rows it trains on)"
-                                                                                   : " needs new rows (new_rows > 0)"));
-        if (std::find(unique.begin(), unique.end(), method) == unique.end()) unique.push_back(method);
-    }
-    s.methods = unique;
-
-    const fs::path dataset = s.dataset;
-    if (!fs::is_directory(dataset)) throw Error(ErrorKind::data, s.dataset + ": no such data set folder");
-    plan.entities = find_entities(dataset, s.entities);
-    plan.hit_rates = std::any_of(plan.entities.begin(), plan.entities.end(), [](const auto& e) { return !e.interpretation.empty(); });
-    if (plan.hit_rates)
-        for (const auto& e : plan.entities)
-            if (e.interpretation.empty()) throw Error(ErrorKind::data, e.test + ": no interpretation labels, though other entities have them");
-    const auto canonical = fs::canonical(dataset);
-    plan.jumpstarter = canonical.filename() == "Dataset2" && canonical.parent_path().filename() == "jumpstarter";
-    plan.out = s.out;
-    plan.plot_entity = s.plot_entity.empty() ? plan.entities.front().name : s.plot_entity;
-    if (std::none_of(plan.entities.begin(), plan.entities.end(), [&plan](const auto& e) { return e.name == plan.plot_entity; }))
-        throw Error(ErrorKind::usage, "plot_entity: \"" + plan.plot_entity + "\" is not one of the entities run");
-    return plan;
-}
-
-//! What decides the numbers of an entity file; a rerun into the same folder must match it, or the
-//! summary would mix results of different settings. The entities are left out so that a run can
-//! be split over several invocations.
-std::string settings_json(const Plan& plan) {
-    const auto& s = plan.spec;
-    auto train = s.train.to_json();
-    train.erase("seed");
-    auto retrain = s.retrain.to_json();
-    retrain.erase("method");
-    retrain.erase("seed");
-    const nlohmann::json settings = {{"dataset", fs::canonical(s.dataset).string()}, {"protocol", s.protocol},
-                                     {"new_rows", s.new_rows}, {"eval_from", s.eval_from}, {"methods", s.methods},
-                                     {"seeds", s.seeds}, {"model", s.model.to_json()}, {"train", train}, {"retrain", retrain}};
-    return settings.dump(2) + "\n";
-}
-
-// ---- results.csv -------------------------------------------------------------------------------
-
-//! The numeric columns after entity,method,seed,new_rows,n_rows,n_labelled,n_flagged, in file order.
-struct Column {
-    const char* name;
-    const char* label;  // in summary.md
-    double ExperimentRow::*field;
-    int decimals;       // in summary.md
-};
-const std::vector<Column> kColumns = {
-    {"precision", "precision", &ExperimentRow::precision, 3},
-    {"recall", "recall", &ExperimentRow::recall, 3},
-    {"f1", "f1", &ExperimentRow::f1, 3},
-    {"best_f1", "best_f1 (uses test labels)", &ExperimentRow::best_f1, 3},
-    {"pa_f1", "pa_f1 (point-adjusted, inflated)", &ExperimentRow::pa_f1, 3},
-    {"auc_pr", "auc_pr", &ExperimentRow::auc_pr, 3},
-    {"hitrate_100", "HitRate@100%", &ExperimentRow::hitrate_100, 3},
-    {"hitrate_150", "HitRate@150%", &ExperimentRow::hitrate_150, 3},
-    {"wall_ms", "wall ms", &ExperimentRow::wall_ms, 0},
-    {"peak_rss_mib", "peak RSS MiB", &ExperimentRow::peak_rss_mib, 0},
-};
-constexpr std::size_t kIdColumns = 7;
-
-bool is_hit_rate(const Column& c) { return c.field == &ExperimentRow::hitrate_100 || c.field == &ExperimentRow::hitrate_150; }
-
-std::vector<const Column*> columns(bool hit_rates) {
-    std::vector<const Column*> out;
-    for (const auto& c : kColumns)
-        if (hit_rates || !is_hit_rate(c)) out.push_back(&c);
-    return out;
-}
-
-std::string csv_header(bool hit_rates) {
-    std::string line = "entity,method,seed,new_rows,n_rows,n_labelled,n_flagged";
-    for (const auto* c : columns(hit_rates)) line += std::string(",") + c->name;
-    return line + "\n";
-}
-
-std::string csv_row(const ExperimentRow& row, bool hit_rates) {
-    std::string line = row.entity + "," + row.method + "," + std::to_string(row.seed) + "," + std::to_string(row.new_rows) + "," +
-                       std::to_string(row.n_rows) + "," +
-                       std::to_string(row.n_labelled) + "," + std::to_string(row.n_flagged);
-    for (const auto* c : columns(hit_rates)) {
-        const double value = row.*(c->field);
-        char text[32] = "";  // an undefined metric stays empty
-        if (!std::isnan(value)) std::snprintf(text, sizeof text, "%.9g", value);
-        line += std::string(",") + text;
-    }
-    return line + "\n";
-}
-
-std::vector<std::string> split(const std::string& line, char separator) {
-    std::vector<std::string> fields;
-    std::stringstream stream(line);
-    std::string field;
-    while (std::getline(stream, field, separator)) fields.push_back(field);
-    if (!line.empty() && line.back() == separator) fields.emplace_back();
-    return fields;
-}
-
-//! Reads an entity file back; `hit_rates` says which header it must have.
-std::vector<ExperimentRow> read_entity_file(const fs::path& path, bool hit_rates) {
-    std::ifstream in(path);
-    std::string line;
-    const auto fail = [&path](int number, const std::string& what) {
-        return Error(ErrorKind::data, path.string() + ":" + std::to_string(number) + ": " + what);
-    };
-    const auto header = csv_header(hit_rates);
-    if (!std::getline(in, line) || line + "\n" != header)
-        throw fail(1, "not an entity file of this experiment (expected the header " + header.substr(0, header.size() - 1) + ")");
-    const auto cols = columns(hit_rates);
-    std::vector<ExperimentRow> rows;
-    for (int number = 2; std::getline(in, line); ++number) {
-        const auto fields = split(line, ',');
-        if (fields.size() != kIdColumns + cols.size()) throw fail(number, "expected " + std::to_string(kIdColumns + cols.size()) + " fields");
-        ExperimentRow row;
-        row.hitrate_100 = row.hitrate_150 = kNaN;
-        try {
-            row.entity = fields[0];
-            row.method = fields[1];
-            row.seed = std::stoull(fields[2]);
-            row.new_rows = std::stoll(fields[3]);
-            row.n_rows = std::stoll(fields[4]);
-            row.n_labelled = std::stoll(fields[5]);
-            row.n_flagged = std::stoll(fields[6]);
-            for (std::size_t i = 0; i < cols.size(); ++i) {
-                const auto& text = fields[kIdColumns + i];
-                row.*(cols[i]->field) = text.empty() ? kNaN : std::stod(text);
-            }
-        } catch (const std::exception&) {
-            throw fail(number, "a field is not a number");
-        }
-        rows.push_back(std::move(row));
-    }
-    return rows;
-}
-
-// ---- summary.md --------------------------------------------------------------------------------
-
-std::string mean_sd(const std::vector<double>& values, int decimals) {
-    if (values.empty()) return "—";
-    const double n = static_cast<double>(values.size());
-    const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
-    double squares = 0;
-    for (double v : values) squares += (v - mean) * (v - mean);
-    const double sd = values.size() > 1 ? std::sqrt(squares / (n - 1)) : 0.0;
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, mean, decimals, sd);
-    return text;
-}
-
-std::vector<std::string> methods_in(const std::vector<ExperimentRow>& rows) {
-    std::vector<std::string> methods;  // in order of first appearance
-    for (const auto& row : rows)
-        if (std::find(methods.begin(), methods.end(), row.method) == methods.end()) methods.push_back(row.method);
-    return methods;
-}
-
-std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates) {
-    const auto methods = methods_in(rows);
-    const auto cols = columns(hit_rates);
-    std::string table = "| method | rows |";
-    std::string rule = "|---|---|";
-    for (const auto* c : cols) {
-        table += std::string(" ") + c->label + " |";
-        rule += "---|";
-    }
-    table += "\n" + rule + "\n";
-    for (const auto& method : methods) {
-        std::size_t n = 0;
-        table += "| " + method + " |";
-        for (const auto& row : rows) n += row.method == method;
-        table += " " + std::to_string(n) + " |";
-        for (const auto* c : cols) {
-            std::vector<double> values;
-            for (const auto& row : rows)
-                if (row.method == method && !std::isnan(row.*(c->field))) values.push_back(row.*(c->field));
-            table += " " + mean_sd(values, c->decimals) + " |";
-        }
-        table += "\n";
-    }
-    return table;
-}
-
-//! Point-wise F1 of each method (rows) for each K (columns).
-std::string f1_by_k_table(const std::vector<ExperimentRow>& rows, const std::vector<std::int64_t>& ks) {
-    std::string table = "| method |", rule = "|---|";
-    for (const auto k : ks) {
-        table += " K = " + std::to_string(k) + " |";
-        rule += "---|";
-    }
-    table += "\n" + rule + "\n";
-    for (const auto& method : methods_in(rows)) {
-        table += "| " + method + " |";
-        for (const auto k : ks) {
-            std::vector<double> values;
-            for (const auto& row : rows)
-                if (row.method == method && row.new_rows == k) values.push_back(row.f1);
-            table += " " + mean_sd(values, 3) + " |";
-        }
-        table += "\n";
-    }
-    return table;
-}
-
-std::string count(std::size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
-
-std::string summary(const Plan& plan, const std::vector<ExperimentRow>& rows) {
-    const auto& s = plan.spec;
-    std::set<std::string> entities;
-    for (const auto& row : rows) entities.insert(row.entity);
-    std::ostringstream md;
-    md << "# lara experiment\n\n";
-    if (!s.command.empty()) md << "```sh\n" << s.command << "\n```\n\n";
-    md << "Data set `" << s.dataset << "`, " << count(entities.size(), "entity", "entities") << ", "
-       << (s.seeds == 1 ? std::string("seed 0") : "seeds 0…" + std::to_string(s.seeds - 1)) << ", protocol " << s.protocol;
-    const auto k = is_sweep(s) ? std::string("K") : std::to_string(s.new_rows.front());
-    if (s.protocol == "shift")
-        md << ": the old model learns train rows [0, T−" << k << "), retraining gets the " << k << " rows [T−" << k
-           << ", T), `full` learns all T rows";
-    else if (s.new_rows.front() > 0)
-        md << ": the old model learns the train file, retraining gets the first " << k
-           << " test rows, `full` learns the train file followed by them";
-    else
-        md << ": the model learns the train file";
-    if (is_sweep(s)) {
-        std::vector<std::string> ks;
-        for (const auto value : s.new_rows) ks.push_back(std::to_string(value));
-        md << ", for K in {" << joined(ks) << "}";
-    }
-    md << "; scored: test rows [";
-    if (is_sweep(s) && first_scored_row(s, s.new_rows.front()) != first_scored_row(s, s.new_rows.back()))
-        md << "max(" << s.eval_from << ", K)";
-    else
-        md << first_scored_row(s, s.new_rows.front());
-    md << ", end)";
-    if (std::find(s.methods.begin(), s.methods.end(), "oracle") != s.methods.end())
-        md << ", `oracle` learns the unlabelled test rows [0, " << s.eval_from << ")";
-    md << ". Model " << s.model.arch << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent "
-       << s.model.latent << ", at most " << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << ".\n\n"
-       << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
-
-    // The JumpStarter services that change pattern are the case LARA is for: they come apart, and
-    // all entities get a table of their own only when both kinds are there.
-    std::vector<std::pair<std::string, std::vector<ExperimentRow>>> groups;
-    std::vector<ExperimentRow> changed, others;
-    if (plan.jumpstarter)
-        for (const auto& row : rows) (kPatternChangeServices.count(row.entity) ? changed : others).push_back(row);
-    if (!changed.empty()) groups.emplace_back("Services that change pattern (0, 1, 3, 5, 7, 8, 9, 10, 13, 14, 20, 23)", changed);
-    if (!others.empty()) groups.emplace_back("Other services", others);
-    if (groups.size() != 1) groups.emplace_back("All entities", rows);
-    const auto entity_count = [](const std::vector<ExperimentRow>& part) {
-        std::set<std::string> names;
-        for (const auto& row : part) names.insert(row.entity);
-        return " (" + count(names.size(), "entity", "entities") + ")";
-    };
-    if (is_sweep(s)) {
-        md << "## Point-wise F1 against K\n\nAt each model's label-free threshold; `figures/f1_vs_k.svg` draws it.\n\n";
-        for (const auto& [title, part] : groups)
-            if (!part.empty()) md << "### " << title << entity_count(part) << "\n\n" << f1_by_k_table(part, s.new_rows) << "\n";
-    }
-    for (const auto value : s.new_rows)
-        for (const auto& [title, part] : groups) {
-            std::vector<ExperimentRow> with_k;
-            std::copy_if(part.begin(), part.end(), std::back_inserter(with_k), [value](const auto& row) { return row.new_rows == value; });
-            if (with_k.empty()) continue;
-            md << "## " << title << entity_count(with_k) << (is_sweep(s) ? ", K = " + std::to_string(value) : "") << "\n\n"
-               << summary_table(with_k, plan.hit_rates) << "\n";
-        }
-
-    md << "## What the columns are\n\n"
-       << "- `precision`, `recall`, `f1`: point-wise, at the model's own label-free threshold. **The headline.**\n"
-       << "- `best_f1`: the best point-wise F1 over every threshold; **uses test labels** to pick it, an upper bound.\n"
-       << "- `pa_f1`: point-adjusted F1 of the flagged rows: **inflated** (one hit counts a whole segment).\n"
-       << "- `auc_pr`: average precision of the scores; averaged over the rows where a scored row is labelled.\n";
-    if (plan.hit_rates) md << "- HitRate@P%: how well each row's ranking of metrics finds the labelled causes.\n";
-    md << "- `random`: uniform random scores, flagging as many rows as `old` does; the floor to beat.\n"
-       << "- `wall ms`, `peak RSS MiB`: the training or retraining that made the model (peak RSS is of the whole "
-          "process, so with --jobs > 1 it includes the other entities' work).\n\n"
-       << "Pictures: `figures/" << plan.plot_entity << ".svg` (its series, every model's scores and threshold, the labels), "
-       << "`figures/retraining_time.svg`" << (is_sweep(s) ? ", `figures/f1_vs_k.svg`" : "") << ".\n";
-    return md.str();
-}
-
-void write_figure(const Plan& plan, const std::string& name, const std::string& svg, ExperimentReport& report, std::mutex& mutex) {
+void write_figure(const ExperimentPlan& plan, const std::string& name, const std::string& svg, ExperimentReport& report, std::mutex& mutex) {
     const auto path = plan.out / "figures" / name;
     fs::create_directories(path.parent_path());
     write_file_atomically(path.string(), svg);
@@ -631,7 +203,7 @@ void score_from(TestData& test, const ExperimentSpec& s, std::int64_t new_rows) 
 
 //! Runs every seed, K and method of one entity. For the plotted entity, `figure` receives the
 //! picture of its first seed and smallest K.
-std::vector<ExperimentRow> run_entity(const Plan& plan, const EntityFiles& files, std::size_t number, Progress& progress,
+std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFiles& files, std::size_t number, Progress& progress,
                                       std::string* figure) {
     const auto& s = plan.spec;
     const Series train = read_series(files.train);
@@ -682,7 +254,7 @@ std::vector<ExperimentRow> run_entity(const Plan& plan, const EntityFiles& files
                 }
                 progress.step(number, tag + method);
                 std::optional<Made> made;
-                if (kRetrainMethods.count(method)) {
+                if (is_retrain_method(method)) {
                     auto [detector, report] = old->detector.retrain(new_rows, retrain_config(s.retrain, method, seed));
                     made = Made{std::move(detector), report.total_ms, mib(report.peak_rss_bytes)};
                 } else {
@@ -708,7 +280,7 @@ std::vector<ExperimentRow> run_entity(const Plan& plan, const EntityFiles& files
 }  // namespace
 
 ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<void(const std::string&)>& log) {
-    const Plan plan = make_plan(spec);
+    const ExperimentPlan plan = make_plan(spec);
     const auto& s = plan.spec;
     const auto entity_dir = plan.out / "entities";
     fs::create_directories(entity_dir);

@@ -1,0 +1,262 @@
+#include "api/experiment_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "lara/error.h"
+
+namespace lara {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+//! The numeric columns after entity,method,seed,new_rows,n_rows,n_labelled,n_flagged, in file order.
+struct Column {
+    const char* name;
+    const char* label;  // in summary.md
+    double ExperimentRow::*field;
+    int decimals;       // in summary.md
+};
+const std::vector<Column> kColumns = {
+    {"precision", "precision", &ExperimentRow::precision, 3},
+    {"recall", "recall", &ExperimentRow::recall, 3},
+    {"f1", "f1", &ExperimentRow::f1, 3},
+    {"best_f1", "best_f1 (uses test labels)", &ExperimentRow::best_f1, 3},
+    {"pa_f1", "pa_f1 (point-adjusted, inflated)", &ExperimentRow::pa_f1, 3},
+    {"auc_pr", "auc_pr", &ExperimentRow::auc_pr, 3},
+    {"hitrate_100", "HitRate@100%", &ExperimentRow::hitrate_100, 3},
+    {"hitrate_150", "HitRate@150%", &ExperimentRow::hitrate_150, 3},
+    {"wall_ms", "wall ms", &ExperimentRow::wall_ms, 0},
+    {"peak_rss_mib", "peak RSS MiB", &ExperimentRow::peak_rss_mib, 0},
+};
+constexpr std::size_t kIdColumns = 7;
+
+bool is_hit_rate(const Column& c) { return c.field == &ExperimentRow::hitrate_100 || c.field == &ExperimentRow::hitrate_150; }
+
+std::vector<const Column*> columns(bool hit_rates) {
+    std::vector<const Column*> out;
+    for (const auto& c : kColumns)
+        if (hit_rates || !is_hit_rate(c)) out.push_back(&c);
+    return out;
+}
+
+
+std::vector<std::string> split(const std::string& line, char separator) {
+    std::vector<std::string> fields;
+    std::stringstream stream(line);
+    std::string field;
+    while (std::getline(stream, field, separator)) fields.push_back(field);
+    if (!line.empty() && line.back() == separator) fields.emplace_back();
+    return fields;
+}
+
+std::string mean_sd(const std::vector<double>& values, int decimals) {
+    if (values.empty()) return "—";
+    const double n = static_cast<double>(values.size());
+    const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
+    double squares = 0;
+    for (double v : values) squares += (v - mean) * (v - mean);
+    const double sd = values.size() > 1 ? std::sqrt(squares / (n - 1)) : 0.0;
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, mean, decimals, sd);
+    return text;
+}
+
+std::vector<std::string> methods_in(const std::vector<ExperimentRow>& rows) {
+    std::vector<std::string> methods;  // in order of first appearance
+    for (const auto& row : rows)
+        if (std::find(methods.begin(), methods.end(), row.method) == methods.end()) methods.push_back(row.method);
+    return methods;
+}
+
+std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates) {
+    const auto methods = methods_in(rows);
+    const auto cols = columns(hit_rates);
+    std::string table = "| method | rows |";
+    std::string rule = "|---|---|";
+    for (const auto* c : cols) {
+        table += std::string(" ") + c->label + " |";
+        rule += "---|";
+    }
+    table += "\n" + rule + "\n";
+    for (const auto& method : methods) {
+        std::size_t n = 0;
+        table += "| " + method + " |";
+        for (const auto& row : rows) n += row.method == method;
+        table += " " + std::to_string(n) + " |";
+        for (const auto* c : cols) {
+            std::vector<double> values;
+            for (const auto& row : rows)
+                if (row.method == method && !std::isnan(row.*(c->field))) values.push_back(row.*(c->field));
+            table += " " + mean_sd(values, c->decimals) + " |";
+        }
+        table += "\n";
+    }
+    return table;
+}
+
+//! Point-wise F1 of each method (rows) for each K (columns).
+std::string f1_by_k_table(const std::vector<ExperimentRow>& rows, const std::vector<std::int64_t>& ks) {
+    std::string table = "| method |", rule = "|---|";
+    for (const auto k : ks) {
+        table += " K = " + std::to_string(k) + " |";
+        rule += "---|";
+    }
+    table += "\n" + rule + "\n";
+    for (const auto& method : methods_in(rows)) {
+        table += "| " + method + " |";
+        for (const auto k : ks) {
+            std::vector<double> values;
+            for (const auto& row : rows)
+                if (row.method == method && row.new_rows == k) values.push_back(row.f1);
+            table += " " + mean_sd(values, 3) + " |";
+        }
+        table += "\n";
+    }
+    return table;
+}
+
+std::string count(std::size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
+
+}  // namespace
+
+std::string csv_header(bool hit_rates) {
+    std::string line = "entity,method,seed,new_rows,n_rows,n_labelled,n_flagged";
+    for (const auto* c : columns(hit_rates)) line += std::string(",") + c->name;
+    return line + "\n";
+}
+
+std::string csv_row(const ExperimentRow& row, bool hit_rates) {
+    std::string line = row.entity + "," + row.method + "," + std::to_string(row.seed) + "," + std::to_string(row.new_rows) + "," +
+                       std::to_string(row.n_rows) + "," +
+                       std::to_string(row.n_labelled) + "," + std::to_string(row.n_flagged);
+    for (const auto* c : columns(hit_rates)) {
+        const double value = row.*(c->field);
+        char text[32] = "";  // an undefined metric stays empty
+        if (!std::isnan(value)) std::snprintf(text, sizeof text, "%.9g", value);
+        line += std::string(",") + text;
+    }
+    return line + "\n";
+}
+
+std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, bool hit_rates) {
+    std::ifstream in(path);
+    std::string line;
+    const auto fail = [&path](int number, const std::string& what) {
+        return Error(ErrorKind::data, path.string() + ":" + std::to_string(number) + ": " + what);
+    };
+    const auto header = csv_header(hit_rates);
+    if (!std::getline(in, line) || line + "\n" != header)
+        throw fail(1, "not an entity file of this experiment (expected the header " + header.substr(0, header.size() - 1) + ")");
+    const auto cols = columns(hit_rates);
+    std::vector<ExperimentRow> rows;
+    for (int number = 2; std::getline(in, line); ++number) {
+        const auto fields = split(line, ',');
+        if (fields.size() != kIdColumns + cols.size()) throw fail(number, "expected " + std::to_string(kIdColumns + cols.size()) + " fields");
+        ExperimentRow row;
+        row.hitrate_100 = row.hitrate_150 = kNaN;
+        try {
+            row.entity = fields[0];
+            row.method = fields[1];
+            row.seed = std::stoull(fields[2]);
+            row.new_rows = std::stoll(fields[3]);
+            row.n_rows = std::stoll(fields[4]);
+            row.n_labelled = std::stoll(fields[5]);
+            row.n_flagged = std::stoll(fields[6]);
+            for (std::size_t i = 0; i < cols.size(); ++i) {
+                const auto& text = fields[kIdColumns + i];
+                row.*(cols[i]->field) = text.empty() ? kNaN : std::stod(text);
+            }
+        } catch (const std::exception&) {
+            throw fail(number, "a field is not a number");
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows) {
+    const auto& s = plan.spec;
+    std::set<std::string> entities;
+    for (const auto& row : rows) entities.insert(row.entity);
+    std::ostringstream md;
+    md << "# lara experiment\n\n";
+    if (!s.command.empty()) md << "```sh\n" << s.command << "\n```\n\n";
+    md << "Data set `" << s.dataset << "`, " << count(entities.size(), "entity", "entities") << ", "
+       << (s.seeds == 1 ? std::string("seed 0") : "seeds 0…" + std::to_string(s.seeds - 1)) << ", protocol " << s.protocol;
+    const auto k = is_sweep(s) ? std::string("K") : std::to_string(s.new_rows.front());
+    if (s.protocol == "shift")
+        md << ": the old model learns train rows [0, T−" << k << "), retraining gets the " << k << " rows [T−" << k
+           << ", T), `full` learns all T rows";
+    else if (s.new_rows.front() > 0)
+        md << ": the old model learns the train file, retraining gets the first " << k
+           << " test rows, `full` learns the train file followed by them";
+    else
+        md << ": the model learns the train file";
+    if (is_sweep(s)) {
+        std::vector<std::string> ks;
+        for (const auto value : s.new_rows) ks.push_back(std::to_string(value));
+        md << ", for K in {" << joined(ks) << "}";
+    }
+    md << "; scored: test rows [";
+    if (is_sweep(s) && first_scored_row(s, s.new_rows.front()) != first_scored_row(s, s.new_rows.back()))
+        md << "max(" << s.eval_from << ", K)";
+    else
+        md << first_scored_row(s, s.new_rows.front());
+    md << ", end)";
+    if (std::find(s.methods.begin(), s.methods.end(), "oracle") != s.methods.end())
+        md << ", `oracle` learns the unlabelled test rows [0, " << s.eval_from << ")";
+    md << ". Model " << s.model.arch << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent "
+       << s.model.latent << ", at most " << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << ".\n\n"
+       << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
+
+    // The JumpStarter services that change pattern are the case LARA is for: they come apart, and
+    // all entities get a table of their own only when both kinds are there.
+    std::vector<std::pair<std::string, std::vector<ExperimentRow>>> groups;
+    std::vector<ExperimentRow> changed, others;
+    if (plan.jumpstarter)
+        for (const auto& row : rows) (changes_pattern(row.entity) ? changed : others).push_back(row);
+    if (!changed.empty()) groups.emplace_back("Services that change pattern (0, 1, 3, 5, 7, 8, 9, 10, 13, 14, 20, 23)", changed);
+    if (!others.empty()) groups.emplace_back("Other services", others);
+    if (groups.size() != 1) groups.emplace_back("All entities", rows);
+    const auto entity_count = [](const std::vector<ExperimentRow>& part) {
+        std::set<std::string> names;
+        for (const auto& row : part) names.insert(row.entity);
+        return " (" + count(names.size(), "entity", "entities") + ")";
+    };
+    if (is_sweep(s)) {
+        md << "## Point-wise F1 against K\n\nAt each model's label-free threshold; `figures/f1_vs_k.svg` draws it.\n\n";
+        for (const auto& [title, part] : groups)
+            if (!part.empty()) md << "### " << title << entity_count(part) << "\n\n" << f1_by_k_table(part, s.new_rows) << "\n";
+    }
+    for (const auto value : s.new_rows)
+        for (const auto& [title, part] : groups) {
+            std::vector<ExperimentRow> with_k;
+            std::copy_if(part.begin(), part.end(), std::back_inserter(with_k), [value](const auto& row) { return row.new_rows == value; });
+            if (with_k.empty()) continue;
+            md << "## " << title << entity_count(with_k) << (is_sweep(s) ? ", K = " + std::to_string(value) : "") << "\n\n"
+               << summary_table(with_k, plan.hit_rates) << "\n";
+        }
+
+    md << "## What the columns are\n\n"
+       << "- `precision`, `recall`, `f1`: point-wise, at the model's own label-free threshold. **The headline.**\n"
+       << "- `best_f1`: the best point-wise F1 over every threshold; **uses test labels** to pick it, an upper bound.\n"
+       << "- `pa_f1`: point-adjusted F1 of the flagged rows: **inflated** (one hit counts a whole segment).\n"
+       << "- `auc_pr`: average precision of the scores; averaged over the rows where a scored row is labelled.\n";
+    if (plan.hit_rates) md << "- HitRate@P%: how well each row's ranking of metrics finds the labelled causes.\n";
+    md << "- `random`: uniform random scores, flagging as many rows as `old` does; the floor to beat.\n"
+       << "- `wall ms`, `peak RSS MiB`: the training or retraining that made the model (peak RSS is of the whole "
+          "process, so with --jobs > 1 it includes the other entities' work).\n\n"
+       << "Pictures: `figures/" << plan.plot_entity << ".svg` (its series, every model's scores and threshold, the labels), "
+       << "`figures/retraining_time.svg`" << (is_sweep(s) ? ", `figures/f1_vs_k.svg`" : "") << ".\n";
+    return md.str();
+}
+
+}  // namespace lara

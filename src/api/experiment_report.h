@@ -1,0 +1,25 @@
+// api/experiment_report.h: what `lara experiment` writes from its rows: the lines of results.csv
+// (and of the per-entity files it is rebuilt from) and summary.md (docs/evaluation.md).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "api/experiment_plan.h"
+#include "lara/experiment.h"
+
+namespace lara {
+
+//! The header line; the hit-rate columns only when the data set has interpretation labels.
+std::string csv_header(bool hit_rates);
+//! One line; an undefined metric (NaN) is an empty field.
+std::string csv_row(const ExperimentRow& row, bool hit_rates);
+//! Reads an entity file back; `hit_rates` says which header it must have. Throws lara::Error
+//! (data) naming the file and line for a foreign header, a wrong field count or a non-number.
+std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, bool hit_rates);
+
+//! summary.md: the command, the settings, then mean ± sd per method, per group of entities and per K.
+std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows);
+
+}  // namespace lara
