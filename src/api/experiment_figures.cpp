@@ -6,6 +6,7 @@
 #include <map>
 #include <numeric>
 
+#include "core/statistics.h"
 #include "eval/svg_chart.h"
 
 namespace lara {
@@ -94,7 +95,7 @@ std::string entity_figure(const std::string& title, const Series& test, const st
     for (const auto& [method, result] : models) {
         eval::Panel panel;
         auto scores = result.scores;
-        const double median = quantile(scores, 0.5);
+        const double median = core::median(scores);
         const double cap = std::max(quantile(scores, 0.995), result.threshold + 0.5 * std::abs(result.threshold - median));
         const auto clipped = std::count_if(scores.begin(), scores.end(), [cap](double v) { return v > cap; });
         for (auto& v : scores) v = std::min(v, cap);

@@ -67,9 +67,9 @@ std::pair<torch::Tensor, torch::Tensor> derivatives(const LogTarget& target, con
 
 //! The precision of the Laplace approximation: −H with each eigenvalue replaced by its absolute
 //! value plus `damping` (so that it is positive definite even away from the mode, where −H need
-//! not be: "saddle-free" Newton), in float64. hessian: [K, m, m]; damping: [K].
+//! not be: "saddle-free" Newton), in float64. hessian: [K, m, m], symmetric; damping: [K].
 torch::Tensor precision_of(const torch::Tensor& hessian, const torch::Tensor& damping) {
-    const auto [values, vectors] = torch::linalg_eigh(-0.5 * (hessian + hessian.transpose(1, 2)));
+    const auto [values, vectors] = torch::linalg_eigh(-hessian);
     const auto floored = values.abs() + damping.unsqueeze(1);
     return torch::matmul(vectors * floored.unsqueeze(1), vectors.transpose(1, 2));
 }
