@@ -22,6 +22,7 @@ void add_train(CLI::App& app) {
     cmd->add_option("--window", o->model.window, "time steps per window")->capture_default_str();
     cmd->add_option("--latent", o->model.latent, "latent dimension")->capture_default_str();
     cmd->add_option("--hidden", o->model.hidden, "hidden units (mlp) or GRU state size (gru)")->capture_default_str();
+    add_activation_option(*cmd, o->model.activation);
     cmd->add_option("--epochs", o->train.epochs, "maximum training epochs")->capture_default_str();
     cmd->add_option("--batch", o->train.batch, "windows per minibatch")->capture_default_str();
     cmd->add_option("--lr", o->train.learning_rate, "Adam learning rate")->capture_default_str();

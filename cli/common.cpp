@@ -20,6 +20,12 @@ void DataOptions::add_to(CLI::App& command, const std::string& what) {
         ->default_str("detect");
 }
 
+void add_activation_option(CLI::App& command, std::string& activation) {
+    command.add_option("--activation", activation, "the mlp's hidden layers; a smooth one keeps the ruminate block's ESS near N")
+        ->check(CLI::IsMember({"relu", "softplus", "elu", "silu", "tanh"}))
+        ->capture_default_str();
+}
+
 void write_output(const std::string& path, const std::string& text) {
     if (path.empty()) {
         std::cout << text;

@@ -18,6 +18,9 @@ struct DataOptions {
     Series load() const { return read_series(path, read); }
 };
 
+//! --activation relu|softplus|elu|silu|tanh (the mlp's hidden layers)
+void add_activation_option(CLI::App& command, std::string& activation);
+
 //! Writes `text` to PATH via a temporary file and a rename, or to stdout when PATH is empty.
 void write_output(const std::string& path, const std::string& text);
 

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/resources.h"
+#include "api/experiment_plan.h"
 #include "core/statistics.h"
 #include "data/synthetic.h"
 #include "lara/lara.h"
@@ -99,9 +100,9 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
     RetrainConfig finetune;
     finetune.method = "finetune";
     const double finetune_ms = mlp->retrain(new_rows, finetune).second.total_ms;
-    say("bench: a full training run (default settings) on old and new rows");
+    say("bench: a full training run on old and new rows (default settings, no early stopping)");
     const core::Timer full_timer;
-    Detector::train(all.slice(0, change + new_rows.n_rows), {}, {}, {});
+    Detector::train(all.slice(0, change + new_rows.n_rows), {}, full_training_config({}), {});
     const double full_ms = full_timer.milliseconds();
     const double score_peak = out["mlp"]["score_peak_rss_mib"].get<double>();
     out["finetune_ms"] = finetune_ms;

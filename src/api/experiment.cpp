@@ -174,12 +174,11 @@ struct Made {
     double wall_ms, peak_rss_mib;
 };
 
-Made train_measured(const Series& rows, const ExperimentSpec& spec, std::uint64_t seed) {
-    TrainConfig train = spec.train;
+Made train_measured(const Series& rows, const ModelConfig& model, TrainConfig train, std::uint64_t seed) {
     train.seed = seed;
     core::reset_peak_rss();
     const core::Timer timer;
-    auto detector = Detector::train(rows, spec.model, train, {});
+    auto detector = Detector::train(rows, model, train, {});
     return {std::move(detector), timer.milliseconds(), mib(core::peak_rss_bytes())};
 }
 
@@ -231,7 +230,7 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
             score_from(test, s, k);
             if (!old || s.protocol == "shift") {
                 progress.step(number, tag + "old");
-                old = train_measured(old_rows, s, seed);
+                old = train_measured(old_rows, s.model, s.train, seed);
                 progress.step_done();
             }
             std::vector<std::pair<std::string, ScoreResult>> plotted;
@@ -258,7 +257,8 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
                     auto [detector, report] = old->detector.retrain(new_rows, retrain_config(s.retrain, method, seed));
                     made = Made{std::move(detector), report.total_ms, mib(report.peak_rss_bytes)};
                 } else {
-                    made = train_measured(method == "full" ? followed_by(old_rows, new_rows) : test.series.slice(0, s.eval_from), s, seed);
+                    made = method == "full" ? train_measured(followed_by(old_rows, new_rows), s.model, full_training_config(s.train), seed)
+                                            : train_measured(test.series.slice(0, s.eval_from), s.model, s.train, seed);
                 }
                 progress.step_done();
                 add_row(method, *made);

@@ -167,6 +167,12 @@ RetrainConfig retrain_config(const RetrainConfig& base, const std::string& metho
     return config;
 }
 
+TrainConfig full_training_config(const TrainConfig& base) {
+    TrainConfig config = base;
+    config.val_fraction = 0;
+    return config;
+}
+
 bool is_retrain_method(const std::string& method) {
     return method == "finetune" || method == "scratch" || method == "renorm" || method == "lara" ||
            std::find(kAblations.begin(), kAblations.end(), method) != kAblations.end();

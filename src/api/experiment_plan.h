@@ -44,6 +44,10 @@ bool is_sweep(const ExperimentSpec& s);
 bool is_retrain_method(const std::string& method);
 //! The retraining config of a method: the spec's, with the method's switch (for the ablations).
 RetrainConfig retrain_config(const RetrainConfig& base, const std::string& method, std::uint64_t seed);
+//! The training config of `full` (and of the bench's full training run): the spec's without early
+//! stopping. Its latest windows, the ones early stopping holds out, are the new pattern's; their loss
+//! rises as soon as the model learns the old pattern, which stopped training after its first epoch.
+TrainConfig full_training_config(const TrainConfig& base);
 //! The JumpStarter Dataset2 services whose pattern changes (data README).
 bool changes_pattern(const std::string& service);
 

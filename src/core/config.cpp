@@ -27,11 +27,14 @@ void ModelConfig::validate() const {
     if (n_metrics < 1) fail(where, "n_metrics", "must be at least 1");
     if (latent < 1 || latent > 1024) fail(where, "latent", "must be in [1, 1024]");
     if (hidden < 1 || hidden > 65536) fail(where, "hidden", "must be in [1, 65536]");
+    if (!one_of(activation, {"relu", "softplus", "elu", "silu", "tanh"}))
+        fail(where, "activation", "must be relu, softplus, elu, silu or tanh, not \"" + activation + "\"");
+    if (arch == "gru" && activation != "relu") fail(where, "activation", "applies to the mlp architecture only (a GRU has its own)");
     if (!(min_std > 0.0 && min_std < 10.0)) fail(where, "min_std", "must be in (0, 10)");
 }
 
 nlohmann::json ModelConfig::to_json() const {
-    return {{"arch", arch}, {"window", window}, {"n_metrics", n_metrics}, {"latent", latent}, {"hidden", hidden}, {"min_std", min_std}};
+    return {{"arch", arch}, {"window", window}, {"n_metrics", n_metrics}, {"latent", latent}, {"hidden", hidden}, {"activation", activation}, {"min_std", min_std}};
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& json) {
@@ -41,6 +44,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json) {
     c.n_metrics = json.at("n_metrics").get<std::int64_t>();
     c.latent = json.at("latent").get<std::int64_t>();
     c.hidden = json.at("hidden").get<std::int64_t>();
+    c.activation = json.value("activation", "relu");  // files before format version 3 have ReLU layers
     c.min_std = json.at("min_std").get<double>();
     c.validate();
     return c;

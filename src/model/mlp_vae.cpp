@@ -5,15 +5,31 @@ namespace F = torch::nn::functional;
 
 namespace {
 constexpr double kEncoderMinStd = 1e-4;
+
+torch::nn::AnyModule activation(const std::string& name) {
+    if (name == "softplus") return torch::nn::AnyModule(torch::nn::Softplus());
+    if (name == "elu") return torch::nn::AnyModule(torch::nn::ELU());
+    if (name == "silu") return torch::nn::AnyModule(torch::nn::SiLU());
+    if (name == "tanh") return torch::nn::AnyModule(torch::nn::Tanh());
+    return torch::nn::AnyModule(torch::nn::ReLU());  // validated by ModelConfig
 }
+
+//! Linear, activation, linear, activation.
+torch::nn::Sequential two_layers(std::int64_t in, std::int64_t hidden, const std::string& name) {
+    torch::nn::Sequential layers;
+    layers->push_back(torch::nn::Linear(in, hidden));
+    layers->push_back(activation(name));
+    layers->push_back(torch::nn::Linear(hidden, hidden));
+    layers->push_back(activation(name));
+    return layers;
+}
+}  // namespace
 
 MlpVae::MlpVae(const ModelConfig& c) : Vae(c) {
     const auto flat = c.window * c.n_metrics;
-    encoder_ = register_module("encoder", torch::nn::Sequential(torch::nn::Linear(flat, c.hidden), torch::nn::ReLU(),
-                                                                torch::nn::Linear(c.hidden, c.hidden), torch::nn::ReLU()));
+    encoder_ = register_module("encoder", two_layers(flat, c.hidden, c.activation));
     encoder_out_ = register_module("encoder_out", torch::nn::Linear(c.hidden, 2 * c.latent));
-    decoder_ = register_module("decoder", torch::nn::Sequential(torch::nn::Linear(c.latent, c.hidden), torch::nn::ReLU(),
-                                                                torch::nn::Linear(c.hidden, c.hidden), torch::nn::ReLU()));
+    decoder_ = register_module("decoder", two_layers(c.latent, c.hidden, c.activation));
     // Output rows: the means of all w·d elements (time-major), then their raw standard deviations.
     decoder_out_ = register_module("decoder_out", torch::nn::Linear(c.hidden, 2 * flat));
 }

@@ -12,7 +12,9 @@
 namespace lara::persist {
 
 //! Version 1: base model. Version 2: adds the adjusting maps of retraining (absent maps = identity).
-constexpr std::uint32_t kFormatVersion = 2;
+//! Version 3: the model config names the mlp's activation (absent = relu). A version-2 reader would
+//! take a version-3 softplus model for a ReLU one, hence the new number.
+constexpr std::uint32_t kFormatVersion = 3;
 constexpr std::uint32_t kOldestReadableVersion = 1;
 
 struct ModelFile {

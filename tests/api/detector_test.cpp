@@ -152,6 +152,56 @@ TEST_F(DetectorTest, LoadsAVersion1FileWithIdentityMaps) {
     EXPECT_EQ(v1.score(test).scores, detector_->score(test).scores);
 }
 
+TEST_F(DetectorTest, TheActivationIsSavedAndFilesBeforeVersion3LoadWithReluLayers) {
+    lara::test::TempDir dir;
+    const auto test = synthetic_->series.slice(1500, 2000);
+    // A version-2 file has no activation field: its layers are ReLU, the default's.
+    detector_->save(dir.file("v3.lara"));
+    auto file = lara::persist::read_model_file(dir.file("v3.lara"));
+    file.version = 2;
+    file.meta["model"].erase("activation");
+    lara::persist::write_model_file(dir.file("v2.lara"), file);
+    EXPECT_EQ(lara::Detector::load(dir.file("v2.lara")).score(test).scores, detector_->score(test).scores);
+
+    lara::ModelConfig model;
+    model.window = 20;
+    model.hidden = 32;
+    model.latent = 4;
+    model.activation = "softplus";
+    lara::TrainConfig train;
+    train.epochs = 2;
+    const auto smooth = lara::Detector::train(synthetic_->series.slice(0, 1500), model, train, {});
+    smooth.save(dir.file("softplus.lara"));
+    const auto loaded = lara::Detector::load(dir.file("softplus.lara"));
+    EXPECT_EQ(loaded.info()["model"]["activation"], "softplus");
+    EXPECT_EQ(loaded.score(test).scores, smooth.score(test).scores);
+    // The field is obeyed: the same weights read as ReLU layers score differently.
+    auto relabelled = lara::persist::read_model_file(dir.file("softplus.lara"));
+    relabelled.meta["model"]["activation"] = "relu";
+    lara::persist::write_model_file(dir.file("relabelled.lara"), relabelled);
+    EXPECT_NE(lara::Detector::load(dir.file("relabelled.lara")).score(test).scores, smooth.score(test).scores);
+}
+
+TEST(ModelConfig, RefusesAnUnknownActivationAndOneOnAGru) {
+    lara::ModelConfig c;
+    c.n_metrics = 3;
+    c.activation = "sigmoid";
+    const auto message = [](const lara::ModelConfig& config) {
+        try {
+            config.validate();
+        } catch (const lara::Error& e) {
+            EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_NE(message(c).find("activation must be relu, softplus, elu, silu or tanh, not \"sigmoid\""), std::string::npos) << message(c);
+    c.activation = "softplus";
+    EXPECT_EQ(message(c), "accepted");
+    c.arch = "gru";
+    EXPECT_NE(message(c).find("activation applies to the mlp architecture only"), std::string::npos) << message(c);
+}
+
 TEST(DetectorRealData, LabelledAnomaliesOfAJumpStarterServiceScoreClearlyHigher) {
     LARA_REQUIRE_DATA();
     // service2 keeps its normal pattern (a control): train on train, score test.

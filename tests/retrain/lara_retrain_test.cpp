@@ -96,6 +96,24 @@ TEST_F(LaraRetrainTest, AKnownAffineChangeIsLargelyRepaired) {
     EXPECT_GE(report.ess_min, 1.0);
 }
 
+TEST_F(LaraRetrainTest, ASmoothDecoderKeepsTheRuminateBlocksSampleSizeNearN) {
+    // With ReLU layers the target's mode lies on a kink of the decoder and its importance weights
+    // collapse (docs/method.md); with softplus layers it is smooth and the Laplace proposal fits it.
+    lara::ModelConfig model = lara::ModelConfig::from_json(detector_->info()["model"]);
+    model.activation = "softplus";
+    lara::TrainConfig train;
+    train.epochs = 12;
+    const auto smooth = lara::Detector::train(series_->slice(0, 2000), model, train, {});
+    const lara::RetrainConfig config;
+    const auto data = changed(2000, 2043, 0.5f, 6.0f);
+    const auto smooth_report = smooth.retrain(data, config).second;
+    const auto relu_report = detector_->retrain(data, config).second;
+    RecordProperty("softplus_mean_ess", std::to_string(smooth_report.ess_mean));
+    RecordProperty("relu_mean_ess", std::to_string(relu_report.ess_mean));
+    EXPECT_GT(smooth_report.ess_mean, 0.5 * static_cast<double>(config.n_samples));
+    EXPECT_GT(smooth_report.ess_mean, 3 * relu_report.ess_mean) << "ReLU's mean ESS " << relu_report.ess_mean;
+}
+
 TEST_F(LaraRetrainTest, RetrainingTwiceKeepsTheSizeAndSurvivesSaveAndLoad) {
     const auto [once, r1] = detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), lara::RetrainConfig{});
     lara::RetrainConfig window_map;
