@@ -23,6 +23,8 @@ void add_retrain(CLI::App& app) {
     cmd->add_option("--samples", o->config.n_samples, "importance-sampling proposals per new window")->capture_default_str();
     cmd->add_option("--newton-steps", o->config.newton_steps, "laplace proposal: Newton steps towards the target's mode")
         ->capture_default_str();
+    cmd->add_option("--ruminated-windows", o->config.ruminated_windows, "at most this many new windows, evenly spaced, are ruminated")
+        ->capture_default_str();
     cmd->add_option("--proposal", o->config.proposal, "importance-sampling proposal")
         ->check(CLI::IsMember({"posterior", "prior", "laplace"}))->capture_default_str();
     cmd->add_option("--ridge-z", o->ridge_z, "ridge of M_z towards the identity (> 0, or inf)")->capture_default_str();

@@ -61,6 +61,9 @@ struct RetrainConfig {
     //! default: measured better detection, docs/results.md) | posterior: q(z|x) | prior: N(0, I).
     std::string proposal = "laplace";
     std::int64_t newton_steps = 15;  // laplace: Newton steps towards the mode, ≥ 0 (docs/method.md)
+    //! At most this many new windows, evenly spaced, go through the ruminate block and fit M_z
+    //! (its cost is per window; M_z has (m+1)·m parameters); M_x still fits every window. ≥ 1.
+    std::int64_t ruminated_windows = 64;
     bool ruminate = true;            // false: the ablation z̃ = encoder mean
     bool fit_z = true;               // fit M_z (false: the M_x-only ablation)
     bool fit_x = true;               // fit M_x (false: the M_z-only ablation)

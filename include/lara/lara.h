@@ -51,6 +51,7 @@ struct RetrainReport {
     std::int64_t peak_rss_bytes = 0;
     double objective_z = 0, objective_x = 0;  // LARA: the convex objectives at their optimum
     double ess_mean = 0, ess_min = 0;         // LARA: effective sample size of the ruminate block
+    std::int64_t n_ruminated = 0;             // LARA: windows that went through it
     std::int64_t iterations = 0;              // LARA with the iterative solver
     std::vector<double> loss_curve_z, loss_curve_x;
     double threshold_before = 0, threshold_after = 0;

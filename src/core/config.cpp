@@ -105,6 +105,7 @@ void RetrainConfig::validate() const {
     if (n_restored < 0) fail(where, "n_restored", "must be at least 0");
     if (n_samples < 1) fail(where, "n_samples", "must be at least 1");
     if (newton_steps < 0) fail(where, "newton_steps", "must be 0 or more");
+    if (ruminated_windows < 1) fail(where, "ruminated_windows", "must be at least 1");
     if (!one_of(proposal, {"posterior", "prior", "laplace"})) fail(where, "proposal", "must be posterior, prior or laplace");
     if (!one_of(x_map, {"full", "diagonal", "window"})) fail(where, "x_map", "must be full, diagonal or window");
     if (!one_of(maps, {"affine", "mlp"})) fail(where, "maps", "must be affine or mlp");
@@ -120,7 +121,7 @@ void RetrainConfig::validate() const {
 
 nlohmann::json RetrainConfig::to_json() const {
     return {{"method", method}, {"n_restored", n_restored}, {"n_samples", n_samples}, {"proposal", proposal}, {"newton_steps", newton_steps},
-            {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map}, {"maps", maps},
+            {"ruminated_windows", ruminated_windows}, {"ruminate", ruminate}, {"fit_z", fit_z}, {"fit_x", fit_x}, {"x_map", x_map}, {"maps", maps},
             {"ridge_z", std::isinf(ridge_z) ? nlohmann::json("inf") : nlohmann::json(ridge_z)},
             {"ridge_x", std::isinf(ridge_x) ? nlohmann::json("inf") : nlohmann::json(ridge_x)},
             {"ridge_bias", ridge_bias}, {"solver", solver}, {"baseline_epochs", baseline_epochs}, {"recalibrate", recalibrate}, {"warmup_rows", warmup_rows}, {"seed", seed}};

@@ -29,8 +29,15 @@ TrainConfig baseline_training(const RetrainConfig& config, const torch::Tensor& 
     return train;
 }
 
-//! The ablation: the two stages of LARA with MLP maps in place of the affine ones.
-void fit_nonlinear(LaraFit& fit, const torch::Tensor& u, const torch::Tensor& z_tilde, const torch::Tensor& windows,
+//! Up to `at_most` indices of [0, n), evenly spaced, first and last included.
+torch::Tensor evenly_spaced(std::int64_t n, std::int64_t at_most) {
+    if (n <= at_most) return torch::arange(n);
+    return torch::linspace(0, static_cast<double>(n - 1), at_most, torch::kFloat64).round().to(torch::kLong);
+}
+
+//! The ablation: the two stages of LARA with MLP maps in place of the affine ones. Stage 1 fits
+//! u_z → z̃ on the ruminated windows, stage 2 every window's reconstruction from u.
+void fit_nonlinear(LaraFit& fit, const torch::Tensor& u_z, const torch::Tensor& z_tilde, const torch::Tensor& u, const torch::Tensor& windows,
                    const RetrainConfig& config) {
     const auto d = fit.model.config().n_metrics;
     MlpMapOptions options;
@@ -40,7 +47,7 @@ void fit_nonlinear(LaraFit& fit, const torch::Tensor& u, const torch::Tensor& z_
     // An infinite ridge keeps the identity, as it does for the affine maps.
     if (config.fit_z && std::isfinite(config.ridge_z)) {
         options.ridge = config.ridge_z;
-        auto stage = fit_mlp_map(u, z_tilde, options);
+        auto stage = fit_mlp_map(u_z, z_tilde, options);
         z_net = stage.map;
         z = z_net->apply(u);
         fit.objective_z = stage.objective;
@@ -61,33 +68,38 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
     torch::NoGradGuard no_grad;
     model::seed_thread_random(config.seed);
     const auto& mc = current.config();
-    LaraFit fit{current, 0, 0, 0, 0, 0, 0, 0, {}, {}};
+    LaraFit fit{current};
 
     core::Timer ruminate_timer;
     const auto u = current.encode(windows).mean;  // [K, m]
-    torch::Tensor z_tilde = u;
+    // Windows at stride 1 overlap almost entirely: an evenly spaced subset carries what M_z needs
+    // and keeps the per-window cost of the ruminate block bounded as K grows.
+    const auto ruminated = evenly_spaced(windows.size(0), config.ruminated_windows);
+    const auto u_z = u.index_select(0, ruminated);
+    torch::Tensor z_tilde = u_z;
     if (config.ruminate && config.fit_z) {
         RuminateOptions options;
         options.n_restored = config.n_restored;
         options.n_samples = config.n_samples;
         options.newton_steps = config.newton_steps;
         options.proposal = config.proposal;
-        const auto r = ruminate(current, windows, options);
+        const auto r = ruminate(current, windows.index_select(0, ruminated), options);
         z_tilde = r.z_tilde;
         fit.ess_mean = r.ess.mean().item<double>();
         fit.ess_min = r.ess.min().item<double>();
+        fit.n_ruminated = ruminated.size(0);
     }
     fit.ruminate_ms = ruminate_timer.milliseconds();
 
     core::Timer fit_timer;
     if (config.maps == "mlp") {
-        fit_nonlinear(fit, u, z_tilde, windows, config);
+        fit_nonlinear(fit, u_z, z_tilde, u, windows, config);
         fit.fit_ms = fit_timer.milliseconds();
         return fit;
     }
     AffineMap z_new = AffineMap::identity(mc.latent);
     if (config.fit_z) {
-        const auto stage = fit_ridge(u, z_tilde, ridge_options(config, config.ridge_z, false));
+        const auto stage = fit_ridge(u_z, z_tilde, ridge_options(config, config.ridge_z, false));
         z_new = stage.map;
         fit.objective_z = stage.objective;
         fit.iterations += stage.iterations;

@@ -96,6 +96,24 @@ TEST_F(LaraRetrainTest, AKnownAffineChangeIsLargelyRepaired) {
     EXPECT_GE(report.ess_min, 1.0);
 }
 
+TEST_F(LaraRetrainTest, RuminatingAnEvenlySpacedSubsetOfManyWindowsRepairsAsWellAsRuminatingAll) {
+    const auto data = changed(2000, 2300, 0.5f, 6.0f);  // 281 windows
+    const auto [subset_model, subset] = detector_->retrain(data, lara::RetrainConfig{});
+    lara::RetrainConfig every_window;
+    every_window.ruminated_windows = data.n_rows;
+    const auto [all_model, all] = detector_->retrain(data, every_window);
+    EXPECT_EQ(subset.n_ruminated, 64);
+    EXPECT_EQ(all.n_ruminated, 281);
+    const auto later = changed(2300, 3000, 0.5f, 6.0f);
+    const auto old_level = lara::core::median(detector_->score(series_->slice(2300, 3000)).scores);
+    const auto broken = lara::core::median(detector_->score(later).scores);
+    const auto from_subset = lara::core::median(subset_model.score(later).scores);
+    const auto from_all = lara::core::median(all_model.score(later).scores);
+    EXPECT_LT(from_all - old_level, 0.5 * (broken - old_level)) << "ruminating every window should repair the change";
+    EXPECT_LT(std::abs(from_subset - from_all), 0.05 * (broken - old_level))
+        << "old level " << old_level << ", broken " << broken << ", subset " << from_subset << ", all " << from_all;
+}
+
 TEST_F(LaraRetrainTest, ASmoothDecoderKeepsTheRuminateBlocksSampleSizeNearN) {
     // With ReLU layers the target's mode lies on a kink of the decoder and its importance weights
     // collapse (docs/method.md); with softplus layers it is smooth and the Laplace proposal fits it.
