@@ -43,12 +43,14 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
 
     nlohmann::json out = {{"data", {{"train", all.source}, {"test", test.source}, {"old_rows", old_rows.n_rows},
                                     {"new_rows", new_rows.n_rows}, {"metrics", all.n_metrics}}},
-                          {"threads", torch::get_num_threads()}};
+                          {"threads", torch::get_num_threads()},
+                          {"mlp_activation", options.activation}};
     std::optional<Detector> mlp;
     // mlp last, so that its scoring and the retraining below run in the same memory state.
     for (const std::string arch : {"gru", "mlp"}) {
         ModelConfig model;
         model.arch = arch;
+        if (arch == "mlp") model.activation = options.activation;
         TrainConfig train;
         train.epochs = options.epochs;
         train.patience = options.epochs;  // time every epoch
@@ -102,7 +104,9 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
     const double finetune_ms = mlp->retrain(new_rows, finetune).second.total_ms;
     say("bench: a full training run on old and new rows (default settings, no early stopping)");
     const core::Timer full_timer;
-    Detector::train(all.slice(0, change + new_rows.n_rows), {}, full_training_config({}), {});
+    ModelConfig full_model;
+    full_model.activation = options.activation;
+    Detector::train(all.slice(0, change + new_rows.n_rows), full_model, full_training_config({}), {});
     const double full_ms = full_timer.milliseconds();
     const double score_peak = out["mlp"]["score_peak_rss_mib"].get<double>();
     out["finetune_ms"] = finetune_ms;
