@@ -43,6 +43,8 @@ void add_experiment(CLI::App& app) {
         ->delimiter(',');
     cmd->add_option("--seeds", s.seeds, "run seeds 0 … S−1")->capture_default_str();
     cmd->add_option("--epochs", s.train.epochs, "maximum epochs of every training")->capture_default_str();
+    cmd->add_option("--val-fraction", s.train.val_fraction, "latest share of windows held out for early stopping (old, oracle; full uses none)")
+        ->capture_default_str();
     cmd->add_option("--eval-from", s.eval_from, "score test rows [R, end) only; oracle trains on test rows [0, R)")->capture_default_str();
     add_activation_option(*cmd, s.model.activation);
     cmd->add_option("--newton-steps", s.retrain.newton_steps, "laplace proposal: Newton steps of every LARA retraining")->capture_default_str();
