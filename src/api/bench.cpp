@@ -7,8 +7,8 @@
 
 #include <torch/torch.h>
 
-#include "core/resources.h"
 #include "api/experiment_plan.h"
+#include "core/resources.h"
 #include "core/statistics.h"
 #include "data/synthetic.h"
 #include "lara/lara.h"
