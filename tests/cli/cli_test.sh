@@ -41,6 +41,14 @@ grep -q '"ess"' "$dir/out" || fail "retrain report lacks the ESS: $(cat "$dir/ou
 expect_code 0 "info retrained" "$lara" info --model "$dir/r3.lara"
 grep -q '"score_mad"' "$dir/out" || fail "info lacks the score spread"
 expect_code 1 "bad proposal" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" --proposal magic
+expect_code 0 "train with softplus layers" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/s.lara" --window 10 --epochs 3 \
+    --activation softplus --quiet
+expect_code 0 "info, softplus" "$lara" info --model "$dir/s.lara"
+grep -q '"activation": "softplus"' "$dir/out" || fail "info lacks the activation: $(head -c 400 "$dir/out")"
+expect_code 0 "retrain, 8 ruminated windows" "$lara" retrain --model "$dir/s.lara" --data "$dir/data.csv" --from 300 --to 343 \
+    --out "$dir/s2.lara" --ruminated-windows 8
+grep -q '"n_ruminated_windows":8' "$dir/out" || fail "retrain report lacks the ruminated windows: $(cat "$dir/out")"
+expect_code 1 "bad activation" "$lara" train --data "$dir/data.csv" --out "$dir/s3.lara" --activation sigmoid
 
 # An experiment over two values of K, with its pictures.
 mkdir -p "$dir/set/train" "$dir/set/test" "$dir/set/test_label"
