@@ -38,9 +38,10 @@ void add_train(CLI::App& app) {
         const auto series = o->data.load();
         const auto detector = Detector::train(series, o->model, o->train, o->threshold, progress_printer(o->quiet));
         detector.save(o->out);
+        const auto training = detector.info()["training"];
+        for (const auto& warning : training["warnings"]) std::cerr << "warning: " << warning.get<std::string>() << "\n";
         if (!o->quiet)
-            std::cerr << "saved " << o->out << " (threshold " << detector.threshold() << ", "
-                      << detector.info()["training"]["seconds"].get<double>() << " s)\n";
+            std::cerr << "saved " << o->out << " (threshold " << detector.threshold() << ", " << training["seconds"].get<double>() << " s)\n";
     });
 }
 

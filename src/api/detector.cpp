@@ -134,7 +134,15 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
     state->training = {{"source", series.source}, {"first_row", series.first_row}, {"n_rows", series.n_rows},
                        {"epochs_run", history.train_loss.size()}, {"best_epoch", history.best_epoch},
                        {"train_loss", history.train_loss.back()}, {"val_loss", history.val_loss.back()},
-                       {"seconds", history.seconds}};
+                       {"seconds", history.seconds}, {"warnings", nlohmann::json::array()}};
+    // Held-out windows are the latest ones: when the series ends in another pattern, their loss
+    // rises as soon as the model learns the rest, and early stopping keeps an untrained model.
+    if (train.val_fraction > 0 && history.best_epoch == 1 && history.train_loss.size() > 1)
+        state->training["warnings"].push_back(
+            "early stopping kept epoch 1 of " + std::to_string(history.train_loss.size()) +
+            ": the loss of the latest windows, held out for validation, rose from the first epoch on, as it does when the data "
+            "ends in another pattern than the rest; train on the rows before the change (--to) or without early stopping "
+            "(--val-fraction 0)");
     // The threshold is fitted on out-of-sample scores when there are enough of them: the rows whose
     // windows were held out for early stopping score like the stream the model will meet, while
     // in-sample scores are optimistic and give a threshold that is too low.

@@ -182,6 +182,24 @@ TEST_F(DetectorTest, TheActivationIsSavedAndFilesBeforeVersion3LoadWithReluLayer
     EXPECT_NE(lara::Detector::load(dir.file("relabelled.lara")).score(test).scores, smooth.score(test).scores);
 }
 
+TEST(DetectorRealData, WarnsWhenEarlyStoppingKeepsTheFirstEpochOfASeriesEndingInANewPattern) {
+    LARA_REQUIRE_DATA();
+    // JumpStarter service0 changes pattern at train row 5717: with the 43 rows after it, the
+    // windows held out for early stopping end in the new pattern, and training stops at epoch 1.
+    const auto file = (lara::test::data_dir() / "jumpstarter/Dataset2/train/service0.csv").string();
+    const auto ends_changed = lara::Detector::train(lara::read_series(file), lara::ModelConfig{}, lara::TrainConfig{}, {});
+    const auto training = ends_changed.info()["training"];
+    EXPECT_EQ(training["best_epoch"], 1) << training.dump();
+    ASSERT_EQ(training["warnings"].size(), 1u) << training.dump();
+    EXPECT_NE(training["warnings"][0].get<std::string>().find("early stopping kept epoch 1"), std::string::npos);
+    // Without those rows, no warning.
+    lara::TrainConfig short_run;
+    short_run.epochs = 8;
+    const auto before = lara::Detector::train(lara::read_series(file, {0, 5717}), lara::ModelConfig{}, short_run, {});
+    EXPECT_GT(before.info()["training"]["best_epoch"], 1);
+    EXPECT_TRUE(before.info()["training"]["warnings"].empty()) << before.info()["training"].dump();
+}
+
 TEST(ModelConfig, RefusesAnUnknownActivationAndOneOnAGru) {
     lara::ModelConfig c;
     c.n_metrics = 3;

@@ -49,6 +49,12 @@ expect_code 0 "retrain, 8 ruminated windows" "$lara" retrain --model "$dir/s.lar
     --out "$dir/s2.lara" --ruminated-windows 8
 grep -q '"n_ruminated_windows":8' "$dir/out" || fail "retrain report lacks the ruminated windows: $(cat "$dir/out")"
 expect_code 1 "bad activation" "$lara" train --data "$dir/data.csv" --out "$dir/s3.lara" --activation sigmoid
+# A series whose last 40 rows follow another level: early stopping holds them out and keeps epoch 1.
+awk -F, 'NR == 1 { print; next } { o = (NR > 361) ? 20 : 0; printf "%.4f,%s,%s,%.4f\n", $1 + o, $2, $3, $4 - o }' "$dir/data.csv" >"$dir/shifted.csv"
+expect_code 0 "train on a series ending in a new level" "$lara" train --data "$dir/shifted.csv" --out "$dir/w.lara" --window 10 --epochs 10 --quiet
+grep -q '^warning: early stopping kept epoch 1' "$dir/err" || fail "no early-stopping warning: $(cat "$dir/err")"
+expect_code 0 "train on the rows before it" "$lara" train --data "$dir/shifted.csv" --to 360 --out "$dir/w2.lara" --window 10 --epochs 10 --quiet
+[ ! -s "$dir/err" ] || fail "unexpected warning: $(cat "$dir/err")"
 
 # An experiment over two values of K, with its pictures.
 mkdir -p "$dir/set/train" "$dir/set/test" "$dir/set/test_label"
