@@ -56,6 +56,7 @@ struct ExperimentRow {
     double auc_pr = 0;
     double hitrate_100 = 0, hitrate_150 = 0;
     double wall_ms = 0, peak_rss_mib = 0;      // the (re)training that made the model; 0 for random
+    double first_epoch_kept = 0;               // 1: early stopping kept the first epoch of its training (lara train warns)
 };
 
 struct ExperimentReport {

@@ -172,6 +172,7 @@ double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1
 struct Made {
     Detector detector;
     double wall_ms, peak_rss_mib;
+    bool first_epoch_kept = false;  // a training that early stopping cut after its first epoch
 };
 
 Made train_measured(const Series& rows, const ModelConfig& model, TrainConfig train, std::uint64_t seed) {
@@ -179,7 +180,9 @@ Made train_measured(const Series& rows, const ModelConfig& model, TrainConfig tr
     core::reset_peak_rss();
     const core::Timer timer;
     auto detector = Detector::train(rows, model, train, {});
-    return {std::move(detector), timer.milliseconds(), mib(core::peak_rss_bytes())};
+    const double ms = timer.milliseconds();
+    const bool warned = !detector.info()["training"]["warnings"].empty();
+    return {std::move(detector), ms, mib(core::peak_rss_bytes()), warned};
 }
 
 // Old rows followed by new rows: what `full` learns (training ignores timestamps).
@@ -241,6 +244,7 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
                 row.new_rows = k;
                 row.wall_ms = made.wall_ms;
                 row.peak_rss_mib = made.peak_rss_mib;
+                row.first_epoch_kept = made.first_epoch_kept ? 1 : 0;
                 rows.push_back(row);
                 if (plot) plotted.emplace_back(method, std::move(result));
                 return row;

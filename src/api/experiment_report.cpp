@@ -23,6 +23,7 @@ struct Column {
     const char* label;  // in summary.md
     double ExperimentRow::*field;
     int decimals;       // in summary.md
+    bool tabled = true; // false: results.csv only (summary.md says it in words)
 };
 const std::vector<Column> kColumns = {
     {"precision", "precision", &ExperimentRow::precision, 3},
@@ -35,6 +36,7 @@ const std::vector<Column> kColumns = {
     {"hitrate_150", "HitRate@150%", &ExperimentRow::hitrate_150, 3},
     {"wall_ms", "wall ms", &ExperimentRow::wall_ms, 0},
     {"peak_rss_mib", "peak RSS MiB", &ExperimentRow::peak_rss_mib, 0},
+    {"first_epoch_kept", "first epoch kept", &ExperimentRow::first_epoch_kept, 0, false},
 };
 constexpr std::size_t kIdColumns = 7;
 
@@ -82,6 +84,7 @@ std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates
     std::string table = "| method | rows |";
     std::string rule = "|---|---|";
     for (const auto* c : cols) {
+        if (!c->tabled) continue;
         table += std::string(" ") + c->label + " |";
         rule += "---|";
     }
@@ -92,6 +95,7 @@ std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates
         for (const auto& row : rows) n += row.method == method;
         table += " " + std::to_string(n) + " |";
         for (const auto* c : cols) {
+            if (!c->tabled) continue;
             std::vector<double> values;
             for (const auto& row : rows)
                 if (row.method == method && !std::isnan(row.*(c->field))) values.push_back(row.*(c->field));
@@ -124,6 +128,25 @@ std::string f1_by_k_table(const std::vector<ExperimentRow>& rows, const std::vec
 }
 
 std::string count(std::size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
+
+//! A paragraph naming the methods whose trainings early stopping cut after the first epoch, or "".
+std::string first_epoch_warning(const std::vector<ExperimentRow>& rows) {
+    std::vector<std::string> parts;
+    for (const auto& method : methods_in(rows)) {
+        std::size_t kept = 0, made = 0;
+        for (const auto& row : rows)
+            if (row.method == method) {
+                ++made;
+                kept += row.first_epoch_kept > 0;
+            }
+        if (kept > 0) parts.push_back(std::to_string(kept) + " of " + std::to_string(made) + " `" + method + "` models");
+    }
+    if (parts.empty()) return "";
+    return "**Warning: early stopping kept the first epoch** of " + joined(parts) +
+           ": the loss of their latest windows, held out for validation, rose from the first epoch on, as it does when the "
+           "training rows end in another pattern, so these models are barely trained. `--val-fraction 0` trains every "
+           "epoch (docs/method.md).\n\n";
+}
 
 }  // namespace
 
@@ -216,6 +239,7 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
     md << ". Model " << s.model.arch << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent "
        << s.model.latent << ", at most " << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << ".\n\n"
        << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
+    md << first_epoch_warning(rows);
 
     // The JumpStarter services that change pattern are the case LARA is for: they come apart, and
     // all entities get a table of their own only when both kinds are there.

@@ -241,6 +241,45 @@ TEST_F(ExperimentTest, SweepOverKRetrainsOneOldModelAndScoresTheSameRows) {
     for (const char* text : {"<svg", "old", "lara", "random", "best F1"}) EXPECT_NE(f1_vs_k.find(text), std::string::npos) << text;
 }
 
+TEST_F(ExperimentTest, SaysWhenEarlyStoppingKeptTheFirstEpochOfTheOldModel) {
+    // A data set whose train file ends in a new level: the held-out latest windows are of it.
+    const auto dataset = dir_->path() / "ends-changed";
+    for (const char* folder : {"train", "test", "test_label"}) fs::create_directories(dataset / folder);
+    write_entity(dataset, "alpha", 0.0, 1);
+    std::stringstream shifted;
+    {
+        std::ifstream in(dataset / "train" / "alpha.csv");
+        std::string line;
+        for (int t = 0; std::getline(in, line); ++t) {
+            const auto comma = line.find(',');
+            const double first = std::stod(line.substr(0, comma)) + (t >= kTrainRows - 40 ? 20.0 : 0.0);
+            shifted << first << line.substr(comma) << "\n";
+        }
+    }
+    std::ofstream(dataset / "train" / "alpha.csv") << shifted.str();
+
+    auto spec = small_spec("exp-ends-changed");
+    spec.dataset = dataset.string();
+    spec.protocol = "standard";
+    spec.new_rows = {0};
+    spec.methods = {"old"};
+    spec.model.hidden = 100;
+    spec.train.epochs = 10;
+    const auto report = lara::run_experiment(spec);
+    const auto rows = read_results(report.results_csv);
+    ASSERT_EQ(rows.size(), 2u);  // old and random
+    EXPECT_EQ(rows[0].at("method"), "old");
+    EXPECT_EQ(rows[0].at("first_epoch_kept"), "1");
+    EXPECT_NE(read_file(report.summary_md).find("early stopping kept the first epoch** of 1 of 1 `old` models"), std::string::npos)
+        << read_file(report.summary_md);
+
+    spec.train.val_fraction = 0;  // every epoch trained, no warning
+    spec.out = dir_->file("exp-ends-changed-all-epochs");
+    const auto all_epochs = lara::run_experiment(spec);
+    EXPECT_EQ(read_results(all_epochs.results_csv)[0].at("first_epoch_kept"), "0");
+    EXPECT_EQ(read_file(all_epochs.summary_md).find("early stopping kept"), std::string::npos);
+}
+
 TEST_F(ExperimentTest, BadSpecsNameTheProblem) {
     auto spec = small_spec("errors");
     spec.methods = {"old", "magic"};
