@@ -4,10 +4,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace lara {
+
+//! The values ModelConfig::activation takes (the command line offers the same).
+inline const std::vector<std::string> kActivations = {"relu", "softplus", "elu", "silu", "tanh"};
 
 //! Architecture and size of the VAE.
 struct ModelConfig {

@@ -1,6 +1,7 @@
 // Validation and JSON form of the public config structs (include/lara/config.h).
 #include "lara/config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "lara/error.h"
@@ -27,8 +28,12 @@ void ModelConfig::validate() const {
     if (n_metrics < 1) fail(where, "n_metrics", "must be at least 1");
     if (latent < 1 || latent > 1024) fail(where, "latent", "must be in [1, 1024]");
     if (hidden < 1 || hidden > 65536) fail(where, "hidden", "must be in [1, 65536]");
-    if (!one_of(activation, {"relu", "softplus", "elu", "silu", "tanh"}))
-        fail(where, "activation", "must be relu, softplus, elu, silu or tanh, not \"" + activation + "\"");
+    if (std::find(kActivations.begin(), kActivations.end(), activation) == kActivations.end()) {
+        std::string names;
+        for (std::size_t i = 0; i < kActivations.size(); ++i)
+            names += (i == 0 ? "" : i + 1 == kActivations.size() ? " or " : ", ") + kActivations[i];
+        fail(where, "activation", "must be " + names + ", not \"" + activation + "\"");
+    }
     if (arch == "gru" && activation != "relu") fail(where, "activation", "applies to the mlp architecture only (a GRU has its own)");
     if (!(min_std > 0.0 && min_std < 10.0)) fail(where, "min_std", "must be in (0, 10)");
 }

@@ -1,17 +1,21 @@
 #include "model/mlp_vae.h"
 
+#include "lara/error.h"
+
 namespace lara::model {
 namespace F = torch::nn::functional;
 
 namespace {
 constexpr double kEncoderMinStd = 1e-4;
 
+//! One of kActivations (ModelConfig::validate has checked the name).
 torch::nn::AnyModule activation(const std::string& name) {
     if (name == "softplus") return torch::nn::AnyModule(torch::nn::Softplus());
     if (name == "elu") return torch::nn::AnyModule(torch::nn::ELU());
     if (name == "silu") return torch::nn::AnyModule(torch::nn::SiLU());
     if (name == "tanh") return torch::nn::AnyModule(torch::nn::Tanh());
-    return torch::nn::AnyModule(torch::nn::ReLU());  // validated by ModelConfig
+    if (name == "relu") return torch::nn::AnyModule(torch::nn::ReLU());
+    throw Error(ErrorKind::usage, "model config: activation \"" + name + "\" has no layer");
 }
 
 //! Linear, activation, linear, activation.

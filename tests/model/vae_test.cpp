@@ -34,6 +34,20 @@ TEST(Windows, SlidingWindowsMatchDirectIndexing) {
                 EXPECT_EQ(windows[k][t][j].item<float>(), series[k + t][j].item<float>());
 }
 
+TEST(MlpVae, EveryActivationOfTheListBuildsItsOwnLayers) {
+    const auto x = torch::randn({2, 8, 5});
+    std::vector<torch::Tensor> means;
+    for (const auto& name : lara::kActivations) {
+        auto config = small_config("mlp", 5);
+        config.activation = name;
+        lara::model::seed_thread_random(1);  // the same weights for every activation
+        auto vae = lara::model::make_vae(config);
+        means.push_back(vae->encode(x).mean);
+        for (std::size_t i = 0; i + 1 < means.size(); ++i)
+            EXPECT_FALSE(torch::allclose(means[i], means.back())) << name << " gives the encoder of " << lara::kActivations[i];
+    }
+}
+
 class VaeArch : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VaeArch, EncoderAndDecoderAreSeparatelyCallableWithTheRightShapes) {
