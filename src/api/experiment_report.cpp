@@ -80,11 +80,11 @@ std::vector<std::string> methods_in(const std::vector<ExperimentRow>& rows) {
 
 std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates) {
     const auto methods = methods_in(rows);
-    const auto cols = columns(hit_rates);
+    auto cols = columns(hit_rates);
+    cols.erase(std::remove_if(cols.begin(), cols.end(), [](const Column* c) { return !c->tabled; }), cols.end());
     std::string table = "| method | rows |";
     std::string rule = "|---|---|";
     for (const auto* c : cols) {
-        if (!c->tabled) continue;
         table += std::string(" ") + c->label + " |";
         rule += "---|";
     }
@@ -95,7 +95,6 @@ std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates
         for (const auto& row : rows) n += row.method == method;
         table += " " + std::to_string(n) + " |";
         for (const auto* c : cols) {
-            if (!c->tabled) continue;
             std::vector<double> values;
             for (const auto& row : rows)
                 if (row.method == method && !std::isnan(row.*(c->field))) values.push_back(row.*(c->field));
