@@ -2,8 +2,8 @@
 // old model, and the target latent z̃ = E[z | x, x̄^(1..n)] by self-normalised importance sampling
 // in log space, with all N proposals of all windows decoded in one batch. The target, with n + 1
 // windows of evidence, is far narrower than q(z|x) and far from its mean, so the default proposal
-// is a Laplace approximation at the target's mode; the effective sample size is reported because
-// it stays low (docs/method.md).
+// is a Laplace approximation at the target's mode (retrain/laplace.h); the effective sample size
+// is reported because with a ReLU decoder it stays low (docs/method.md).
 #pragma once
 
 #include <string>
@@ -15,8 +15,8 @@ namespace lara::retrain {
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
     std::int64_t n_samples = 256;         // N
-    std::int64_t newton_steps = 15;       // laplace: Newton steps from the encoder mean towards the mode
-    std::string proposal = "laplace";     // laplace (Newton to the mode, then N(mode, (−H)⁻¹)) | posterior q(z|x) | prior N(0, I)
+    std::int64_t newton_steps = 15;       // laplace: Fisher-scoring steps from the encoder mean towards the mode
+    std::string proposal = "laplace";     // laplace (Fisher scoring to the mode, then N(mode, F⁻¹)) | posterior q(z|x) | prior N(0, I)
 };
 
 struct Rumination {

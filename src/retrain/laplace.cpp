@@ -1,0 +1,90 @@
+#include "retrain/laplace.h"
+
+#include <cmath>
+
+#include "model/random.h"
+
+namespace lara::retrain {
+namespace {
+const double kLog2Pi = std::log(2.0 * M_PI);
+}  // namespace
+
+torch::Tensor LogTarget::operator()(const torch::Tensor& z) const {
+    const auto B = z.size(0), K = z.size(1), m = z.size(2);
+    const auto p = model.decode(z.reshape({B * K, m}));
+    return of(z, p.mean.view({B, K, -1}), p.var.view({B, K, -1}));
+}
+
+torch::Tensor LogTarget::of(const torch::Tensor& z, const torch::Tensor& mean, const torch::Tensor& var) const {
+    const auto squares = S2 + mean * (count * mean - 2.0 * S1);
+    const auto log_likelihood = -0.5 * (count * (kLog2Pi + var.log()) + squares / var).sum(2);
+    return -0.5 * (z.square().sum(2) + static_cast<double>(z.size(2)) * kLog2Pi) + log_likelihood;
+}
+
+torch::Tensor FullGaussian::sample(std::int64_t N) const {  // z = μ + L⁻ᵀ ε
+    const auto eps = torch::randn({mean.size(0), mean.size(1), N}, model::thread_random()).to(torch::kFloat64);
+    const auto offset = torch::linalg_solve_triangular(chol.transpose(1, 2), eps, /*upper=*/true);  // [K, m, N]
+    return (mean.unsqueeze(0) + offset.permute({2, 0, 1})).to(torch::kFloat32);
+}
+
+torch::Tensor FullGaussian::log_density(const torch::Tensor& z) const {
+    const auto m = static_cast<double>(mean.size(1));
+    const auto diff = (z.to(torch::kFloat64) - mean.unsqueeze(0)).permute({1, 2, 0});  // [K, m, N]
+    const auto white = torch::matmul(chol.transpose(1, 2), diff);                       // Lᵀ (z − μ)
+    const auto log_det = 2.0 * chol.diagonal(0, 1, 2).log().sum(1);                     // log det P, [K]
+    return (-0.5 * (white.square().sum(1) + m * kLog2Pi - log_det.unsqueeze(1))).transpose(0, 1).to(torch::kFloat32);
+}
+
+Linearisation linearise(const LogTarget& target, const torch::Tensor& z) {
+    constexpr double kStep = 1e-3;
+    const auto K = z.size(0), m = z.size(1);
+    const auto points = torch::cat({z.unsqueeze(0), z.unsqueeze(0) + kStep * torch::eye(m).unsqueeze(1)});  // [m + 1, K, m]
+    const auto p = target.model.decode(points.reshape({(m + 1) * K, m}));
+    const auto mean = p.mean.view({m + 1, K, -1}), var = p.var.view({m + 1, K, -1});
+    const auto jacobian = [&](const torch::Tensor& y) {  // [K, m, w·d]
+        return ((y.narrow(0, 1, m) - y[0]).to(torch::kFloat64) / kStep).transpose(0, 1);
+    };
+    const auto J_mean = jacobian(mean), J_var = jacobian(var);
+    const auto mu = mean[0].to(torch::kFloat64), v = var[0].to(torch::kFloat64);
+    const auto S1 = target.S1.to(torch::kFloat64), S2 = target.S2.to(torch::kFloat64);
+    const double c = target.count;
+    const auto d_mean = (S1 - c * mu) / v;                                          // ∂/∂μ, [K, w·d]
+    const auto d_var = 0.5 * ((S2 + mu * (c * mu - 2.0 * S1)) / v.square() - c / v);  // ∂/∂σ²
+    const auto project = [](const torch::Tensor& J, const torch::Tensor& u) { return torch::matmul(J, u.unsqueeze(2)).squeeze(2); };
+    const auto outer = [](const torch::Tensor& J, const torch::Tensor& weight) {
+        return torch::matmul(J * weight.unsqueeze(1), J.transpose(1, 2));
+    };
+    Linearisation out;
+    out.value = target.of(points.narrow(0, 0, 1), mean.narrow(0, 0, 1), var.narrow(0, 0, 1)).squeeze(0);
+    out.gradient = project(J_mean, d_mean) + project(J_var, d_var) - z.to(torch::kFloat64);
+    out.fisher = torch::eye(m, torch::kFloat64) + outer(J_mean, c / v) + outer(J_var, 0.5 * c / v.square());
+    return out;
+}
+
+//! The Laplace approximation of the target: Fisher-scoring steps from the encoder mean towards the
+//! mode, then N(mode, F⁻¹). Each step solves (F + λI) δ = ∇ with a Levenberg-Marquardt damping λ
+//! per window, decodes z + sδ for s = 4, 1, 1/4, 1/16, 1/64 in one batch and moves to the best of
+//! them if it raises the target: far from the mode the Fisher information overstates the
+//! curvature and whole steps are too short, near it they overshoot.
+FullGaussian laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t steps) {
+    const auto K = start.size(0), m = start.size(1);
+    const auto eye = torch::eye(m, torch::kFloat64);
+    const auto scales = torch::tensor({4.0f, 1.0f, 0.25f, 0.0625f, 0.015625f}).view({-1, 1, 1});
+    constexpr std::int64_t kWholeStep = 1;  // index of s = 1 in scales
+    auto z = start.clone();
+    auto local = linearise(target, z);
+    auto damping = torch::ones({K, 1, 1}, torch::kFloat64);
+    for (std::int64_t step = 0; step < steps; ++step) {
+        const auto delta = torch::cholesky_solve(local.gradient.unsqueeze(2), torch::linalg_cholesky(local.fisher + damping * eye)).squeeze(2);
+        const auto candidates = z.unsqueeze(0) + scales * delta.to(torch::kFloat32).unsqueeze(0);  // [5, K, m]
+        const auto [best, which] = target(candidates).max(0);                                      // [K]
+        const auto moved = best > local.value;
+        z = torch::where(moved.unsqueeze(1), candidates.gather(0, which.view({1, K, 1}).expand({1, K, m})).squeeze(0), z);
+        // Trust the model more after a whole (or longer) step, less after a cut one.
+        damping = torch::where((moved & (which <= kWholeStep)).view({K, 1, 1}), damping * 0.3, damping * 4.0);
+        local = linearise(target, z);
+    }
+    return {z.to(torch::kFloat64), torch::linalg_cholesky(local.fisher)};
+}
+
+}  // namespace lara::retrain
