@@ -7,6 +7,14 @@
 namespace lara::retrain {
 namespace {
 const double kLog2Pi = std::log(2.0 * M_PI);
+
+//! A symmetric matrix [K, m, m] with each eigenvalue replaced by its absolute value, floored at
+//! 10⁻³: positive definite, and where the target curves upwards (away from the mode) it still
+//! points uphill ("saddle-free" Newton).
+torch::Tensor saddle_free(const torch::Tensor& symmetric) {
+    const auto [values, vectors] = torch::linalg_eigh(symmetric);
+    return torch::matmul(vectors * (values.abs() + 1e-3).unsqueeze(1), vectors.transpose(1, 2));
+}
 }  // namespace
 
 torch::Tensor LogTarget::operator()(const torch::Tensor& z) const {
@@ -48,43 +56,67 @@ Linearisation linearise(const LogTarget& target, const torch::Tensor& z) {
     const auto mu = mean[0].to(torch::kFloat64), v = var[0].to(torch::kFloat64);
     const auto S1 = target.S1.to(torch::kFloat64), S2 = target.S2.to(torch::kFloat64);
     const double c = target.count;
-    const auto d_mean = (S1 - c * mu) / v;                                          // ∂/∂μ, [K, w·d]
-    const auto d_var = 0.5 * ((S2 + mu * (c * mu - 2.0 * S1)) / v.square() - c / v);  // ∂/∂σ²
+    // Per element, ℓ = −½ (c log σ² + Q / σ²) with Q = Σ_j (x_j − μ)²; its derivatives in (μ, σ²).
+    const auto Q = S2 + mu * (c * mu - 2.0 * S1);
+    const auto d_mean = (S1 - c * mu) / v;                  // ∂ℓ/∂μ, [K, w·d]
+    const auto d_var = 0.5 * (Q / v.square() - c / v);      // ∂ℓ/∂σ²
+    const auto dd_mean = c / v;                             // −∂²ℓ/∂μ²
+    const auto dd_cross = d_mean / v;                       // −∂²ℓ/∂μ∂σ²
+    const auto dd_var = Q / (v.square() * v) - 0.5 * c / v.square();  // −∂²ℓ/∂(σ²)²
     const auto project = [](const torch::Tensor& J, const torch::Tensor& u) { return torch::matmul(J, u.unsqueeze(2)).squeeze(2); };
-    const auto outer = [](const torch::Tensor& J, const torch::Tensor& weight) {
-        return torch::matmul(J * weight.unsqueeze(1), J.transpose(1, 2));
+    const auto outer = [](const torch::Tensor& J1, const torch::Tensor& weight, const torch::Tensor& J2) {
+        return torch::matmul(J1 * weight.unsqueeze(1), J2.transpose(1, 2));
     };
+    const auto cross = outer(J_mean, dd_cross, J_var);
+    const auto information = torch::eye(m, torch::kFloat64) + outer(J_mean, dd_mean, J_mean) + outer(J_var, dd_var, J_var) + cross +
+                             cross.transpose(1, 2);
     Linearisation out;
     out.value = target.of(points.narrow(0, 0, 1), mean.narrow(0, 0, 1), var.narrow(0, 0, 1)).squeeze(0);
     out.gradient = project(J_mean, d_mean) + project(J_var, d_var) - z.to(torch::kFloat64);
-    out.fisher = torch::eye(m, torch::kFloat64) + outer(J_mean, c / v) + outer(J_var, 0.5 * c / v.square());
+    out.precision = saddle_free(information);
     return out;
 }
 
-//! The Laplace approximation of the target: Fisher-scoring steps from the encoder mean towards the
-//! mode, then N(mode, F⁻¹). Each step solves (F + λI) δ = ∇ with a Levenberg-Marquardt damping λ
-//! per window, decodes z + sδ for s = 4, 1, 1/4, 1/16, 1/64 in one batch and moves to the best of
-//! them if it raises the target: far from the mode the Fisher information overstates the
-//! curvature and whole steps are too short, near it they overshoot.
+//! The precision of the Laplace approximation at z [K, m]: minus the Hessian of the log target,
+//! made positive definite by saddle_free, in float64. The Hessian is the forward difference of the
+//! autograd gradient along each latent axis, the m + 1 points of every window in one batched
+//! backward pass: three times the decoder work of a linearisation, so it is computed once, at the
+//! end. The linearisation's precision leaves out the decoder's own curvature, which matters here:
+//! with it as the proposal's precision the ESS of a softplus model fell from about 60 to 22–42
+//! of 64 on JumpStarter services 0, 7 and 13.
+torch::Tensor observed_precision(const LogTarget& target, const torch::Tensor& z) {
+    constexpr double kStep = 1e-3;
+    const auto m = z.size(1);
+    torch::AutoGradMode grad_mode(true);
+    const auto points = torch::cat({z.unsqueeze(0), z.unsqueeze(0) + kStep * torch::eye(m).unsqueeze(1)}).detach().requires_grad_();
+    const auto g = torch::autograd::grad({target(points).sum()}, {points})[0].to(torch::kFloat64);  // [m + 1, K, m]
+    const auto hessian = ((g.narrow(0, 1, m) - g[0].unsqueeze(0)) / kStep).permute({1, 0, 2});   // [K, m, m]
+    return saddle_free(-0.5 * (hessian + hessian.transpose(1, 2)));
+}
+
+//! The Laplace approximation of the target: Gauss-Newton steps from the encoder mean towards the
+//! mode, then a Gaussian there with the observed precision. Each step solves (P + λI) δ = ∇ with
+//! P the linearisation's precision and λ a Levenberg-Marquardt damping per window, decodes z + sδ
+//! for s = 4, 1, 1/4, 1/16, 1/64 in one batch and moves to the best of them if it raises the
+//! target: far from the mode whole steps are too short, near it they can overshoot.
 FullGaussian laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t steps) {
     const auto K = start.size(0), m = start.size(1);
     const auto eye = torch::eye(m, torch::kFloat64);
     const auto scales = torch::tensor({4.0f, 1.0f, 0.25f, 0.0625f, 0.015625f}).view({-1, 1, 1});
     constexpr std::int64_t kWholeStep = 1;  // index of s = 1 in scales
     auto z = start.clone();
-    auto local = linearise(target, z);
     auto damping = torch::ones({K, 1, 1}, torch::kFloat64);
     for (std::int64_t step = 0; step < steps; ++step) {
-        const auto delta = torch::cholesky_solve(local.gradient.unsqueeze(2), torch::linalg_cholesky(local.fisher + damping * eye)).squeeze(2);
+        const auto local = linearise(target, z);
+        const auto delta = torch::cholesky_solve(local.gradient.unsqueeze(2), torch::linalg_cholesky(local.precision + damping * eye)).squeeze(2);
         const auto candidates = z.unsqueeze(0) + scales * delta.to(torch::kFloat32).unsqueeze(0);  // [5, K, m]
         const auto [best, which] = target(candidates).max(0);                                      // [K]
         const auto moved = best > local.value;
         z = torch::where(moved.unsqueeze(1), candidates.gather(0, which.view({1, K, 1}).expand({1, K, m})).squeeze(0), z);
         // Trust the model more after a whole (or longer) step, less after a cut one.
         damping = torch::where((moved & (which <= kWholeStep)).view({K, 1, 1}), damping * 0.3, damping * 4.0);
-        local = linearise(target, z);
     }
-    return {z.to(torch::kFloat64), torch::linalg_cholesky(local.fisher)};
+    return {z.to(torch::kFloat64), torch::linalg_cholesky(observed_precision(target, z))};
 }
 
 }  // namespace lara::retrain

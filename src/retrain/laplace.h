@@ -1,7 +1,7 @@
 // The ruminate block's target and its Laplace approximation (docs/method.md). The target of a new
 // window is the posterior of z given the window and its n restored windows; its mode is far from
-// the encoder mean and far narrower than q(z|x), so the default proposal is a Gaussian at the mode
-// with the Fisher information as its precision.
+// the encoder mean and far narrower than q(z|x), so the default proposal is a Gaussian at the mode:
+// Gauss-Newton steps find the mode, the Hessian there is the proposal's precision.
 #pragma once
 
 #include <torch/torch.h>
@@ -24,10 +24,15 @@ struct LogTarget {
 };
 
 //! The log target at z [K, m] to second order: its value [K] (float32, as the target), gradient
-//! [K, m] and Fisher information [K, m, m] (float64), I + Jμᵀ diag((n+1)/σ²) Jμ + Jσ²ᵀ diag((n+1)/2σ⁴) Jσ², which is
-//! positive definite everywhere, unlike the Hessian.
+//! [K, m] and a precision [K, m, m] (float64): the observed information of the Gaussian terms
+//! carried through the decoder's Jacobians (Gauss-Newton: the decoder's own second derivatives left
+//! out), I + Σ_e [Jμ_e Jσ²_e] (−∇²ℓ_e) [Jμ_e Jσ²_e]ᵀ, made positive definite by taking its
+//! eigenvalues in absolute value. The observed rather than the expected (Fisher) information: for
+//! a new pattern the residuals are far larger than the decoder's variance, and Fisher scoring,
+//! which ignores them, crept towards the mode (on JumpStarter services 0, 7 and 13 of a softplus
+//! model, 15 of its steps left the ESS at 1.1–1.9 of 64).
 struct Linearisation {
-    torch::Tensor value, gradient, fisher;
+    torch::Tensor value, gradient, precision;
 };
 
 //! The decoder's Jacobians come from forward differences along each latent axis: the m + 1 points
@@ -43,7 +48,8 @@ struct FullGaussian {
     torch::Tensor log_density(const torch::Tensor& z) const;   // z [N, K, m] → [N, K]
 };
 
-//! N(mode, F⁻¹) after `steps` Fisher-scoring steps from `start` [K, m] towards the mode.
+//! N(mode, (−H)⁻¹) after `steps` Gauss-Newton steps from `start` [K, m] towards the mode, H the
+//! Hessian of the log target there (its eigenvalues taken in absolute value and floored at 10⁻³).
 FullGaussian laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t steps);
 
 }  // namespace lara::retrain
