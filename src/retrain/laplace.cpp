@@ -77,6 +77,7 @@ Linearisation linearise(const LogTarget& target, const torch::Tensor& z) {
     return out;
 }
 
+namespace {
 //! The precision of the Laplace approximation at z [K, m]: minus the Hessian of the log target,
 //! made positive definite by saddle_free, in float64. The Hessian is the forward difference of the
 //! autograd gradient along each latent axis, the m + 1 points of every window in one batched
@@ -93,6 +94,7 @@ torch::Tensor observed_precision(const LogTarget& target, const torch::Tensor& z
     const auto hessian = ((g.narrow(0, 1, m) - g[0].unsqueeze(0)) / kStep).permute({1, 0, 2});   // [K, m, m]
     return saddle_free(-0.5 * (hessian + hessian.transpose(1, 2)));
 }
+}  // namespace
 
 //! The Laplace approximation of the target: Gauss-Newton steps from the encoder mean towards the
 //! mode, then a Gaussian there with the observed precision. Each step solves (P + λI) δ = ∇ with

@@ -15,8 +15,8 @@ namespace lara::retrain {
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
     std::int64_t n_samples = 256;         // N
-    std::int64_t newton_steps = 15;       // laplace: Fisher-scoring steps from the encoder mean towards the mode
-    std::string proposal = "laplace";     // laplace (Fisher scoring to the mode, then N(mode, F⁻¹)) | posterior q(z|x) | prior N(0, I)
+    std::int64_t newton_steps = 15;       // laplace: Gauss-Newton steps from the encoder mean towards the mode
+    std::string proposal = "laplace";     // laplace (Gauss-Newton to the mode, then N(mode, (−H)⁻¹)) | posterior q(z|x) | prior N(0, I)
 };
 
 struct Rumination {

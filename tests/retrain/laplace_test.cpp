@@ -48,16 +48,6 @@ lara::retrain::LogTarget target_of(const Decoder& model, double level = 0) {
     return {model, x.sum(1), x.square().sum(1), 5.0};
 }
 
-//! The Jacobian [w·d, m] of y(z) at one latent z [m], row by row with autograd.
-torch::Tensor autograd_jacobian(const std::function<torch::Tensor(const torch::Tensor&)>& y, const torch::Tensor& z) {
-    std::vector<torch::Tensor> rows;
-    for (std::int64_t e = 0; e < 6; ++e) {
-        const auto point = z.detach().clone().requires_grad_();
-        rows.push_back(torch::autograd::grad({y(point).flatten()[e]}, {point})[0]);
-    }
-    return torch::stack(rows).to(torch::kFloat64);
-}
-
 //! Minus the Hessian [K, m, m] of the log target at z [K, m], by double backpropagation (the windows
 //! are independent, so the Hessian of the sum is block diagonal, one m × m block per window).
 torch::Tensor minus_hessian(const lara::retrain::LogTarget& target, const torch::Tensor& at) {
