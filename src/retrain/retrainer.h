@@ -11,6 +11,7 @@
 namespace lara::retrain {
 
 struct LaraFit {
+    explicit LaraFit(AdjustedModel start) : model(std::move(start)) {}
     AdjustedModel model;
     double ruminate_ms = 0, fit_ms = 0;
     double objective_z = 0, objective_x = 0;   // f at the optimum of each stage
