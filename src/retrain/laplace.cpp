@@ -15,6 +15,28 @@ torch::Tensor saddle_free(const torch::Tensor& symmetric) {
     const auto [values, vectors] = torch::linalg_eigh(symmetric);
     return torch::matmul(vectors * (values.abs() + 1e-3).unsqueeze(1), vectors.transpose(1, 2));
 }
+
+// Forward differences along each latent axis: z and z + h e_i, i = 1..m, as [m + 1, K, m].
+constexpr double kStep = 1e-3;
+torch::Tensor probe_points(const torch::Tensor& z) {
+    return torch::cat({z.unsqueeze(0), z.unsqueeze(0) + kStep * torch::eye(z.size(1)).unsqueeze(1)});
+}
+
+//! The precision of the Laplace approximation at z [K, m]: minus the Hessian of the log target,
+//! made positive definite by saddle_free, in float64. The Hessian is the forward difference of the
+//! autograd gradient along each latent axis, the m + 1 points of every window in one batched
+//! backward pass: three times the decoder work of a linearisation, so it is computed once, at the
+//! end. The linearisation's precision leaves out the decoder's own curvature, which matters here:
+//! with it as the proposal's precision the ESS of a softplus model fell from about 60 to 22–42
+//! of 64 on JumpStarter services 0, 7 and 13.
+torch::Tensor observed_precision(const LogTarget& target, const torch::Tensor& z) {
+    const auto m = z.size(1);
+    torch::AutoGradMode grad_mode(true);
+    const auto points = probe_points(z).detach().requires_grad_();
+    const auto g = torch::autograd::grad({target(points).sum()}, {points})[0].to(torch::kFloat64);  // [m + 1, K, m]
+    const auto hessian = ((g.narrow(0, 1, m) - g[0].unsqueeze(0)) / kStep).permute({1, 0, 2});   // [K, m, m]
+    return saddle_free(-0.5 * (hessian + hessian.transpose(1, 2)));
+}
 }  // namespace
 
 torch::Tensor LogTarget::operator()(const torch::Tensor& z) const {
@@ -44,9 +66,8 @@ torch::Tensor FullGaussian::log_density(const torch::Tensor& z) const {
 }
 
 Linearisation linearise(const LogTarget& target, const torch::Tensor& z) {
-    constexpr double kStep = 1e-3;
     const auto K = z.size(0), m = z.size(1);
-    const auto points = torch::cat({z.unsqueeze(0), z.unsqueeze(0) + kStep * torch::eye(m).unsqueeze(1)});  // [m + 1, K, m]
+    const auto points = probe_points(z);
     const auto p = target.model.decode(points.reshape({(m + 1) * K, m}));
     const auto mean = p.mean.view({m + 1, K, -1}), var = p.var.view({m + 1, K, -1});
     const auto jacobian = [&](const torch::Tensor& y) {  // [K, m, w·d]
@@ -76,25 +97,6 @@ Linearisation linearise(const LogTarget& target, const torch::Tensor& z) {
     out.precision = saddle_free(information);
     return out;
 }
-
-namespace {
-//! The precision of the Laplace approximation at z [K, m]: minus the Hessian of the log target,
-//! made positive definite by saddle_free, in float64. The Hessian is the forward difference of the
-//! autograd gradient along each latent axis, the m + 1 points of every window in one batched
-//! backward pass: three times the decoder work of a linearisation, so it is computed once, at the
-//! end. The linearisation's precision leaves out the decoder's own curvature, which matters here:
-//! with it as the proposal's precision the ESS of a softplus model fell from about 60 to 22–42
-//! of 64 on JumpStarter services 0, 7 and 13.
-torch::Tensor observed_precision(const LogTarget& target, const torch::Tensor& z) {
-    constexpr double kStep = 1e-3;
-    const auto m = z.size(1);
-    torch::AutoGradMode grad_mode(true);
-    const auto points = torch::cat({z.unsqueeze(0), z.unsqueeze(0) + kStep * torch::eye(m).unsqueeze(1)}).detach().requires_grad_();
-    const auto g = torch::autograd::grad({target(points).sum()}, {points})[0].to(torch::kFloat64);  // [m + 1, K, m]
-    const auto hessian = ((g.narrow(0, 1, m) - g[0].unsqueeze(0)) / kStep).permute({1, 0, 2});   // [K, m, m]
-    return saddle_free(-0.5 * (hessian + hessian.transpose(1, 2)));
-}
-}  // namespace
 
 //! The Laplace approximation of the target: Gauss-Newton steps from the encoder mean towards the
 //! mode, then a Gaussian there with the observed precision. Each step solves (P + λI) δ = ∇ with

@@ -1,6 +1,6 @@
 #include "retrain/ruminator.h"
 
-#include <cmath>
+#include <algorithm>
 
 #include "model/random.h"
 #include "retrain/laplace.h"
