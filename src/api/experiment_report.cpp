@@ -6,10 +6,13 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <tuple>
 
+#include "eval/paired.h"
 #include "lara/error.h"
 
 namespace lara {
@@ -103,6 +106,41 @@ std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates
         table += "\n";
     }
     return table;
+}
+
+//! Each method against `old` on the same entity, seed and K, for the headline F1 and for best F1
+//! (eval/paired.h): the ± of summary_table is the spread over entities, not how sure a difference is.
+std::string paired_table(const std::vector<ExperimentRow>& rows) {
+    using Key = std::tuple<std::string, std::uint64_t, std::int64_t>;
+    std::map<Key, const ExperimentRow*> old;
+    for (const auto& row : rows)
+        if (row.method == "old") old[{row.entity, row.seed, row.new_rows}] = &row;
+    const auto interval = [](const eval::PairedSummary& p) {
+        char text[96];
+        std::snprintf(text, sizeof text, "%+.3f [%+.3f, %+.3f] | %zu / %zu", p.mean, p.low, p.high, p.better, p.worse);
+        return std::string(text);
+    };
+    std::string table;
+    for (const auto& method : methods_in(rows)) {
+        if (method == "old") continue;
+        std::vector<eval::Difference> f1, best_f1;
+        for (const auto& row : rows) {
+            const auto match = old.find({row.entity, row.seed, row.new_rows});
+            if (row.method != method || match == old.end()) continue;
+            if (!std::isnan(row.f1) && !std::isnan(match->second->f1)) f1.push_back({row.entity, row.f1 - match->second->f1});
+            if (!std::isnan(row.best_f1) && !std::isnan(match->second->best_f1))
+                best_f1.push_back({row.entity, row.best_f1 - match->second->best_f1});
+        }
+        if (f1.empty() || best_f1.empty()) continue;
+        const auto on_f1 = eval::paired_summary(f1);
+        table += "| " + method + " | " + std::to_string(on_f1.entities) + " | " + interval(on_f1) + " | " +
+                 interval(eval::paired_summary(best_f1)) + " |\n";
+    }
+    if (table.empty()) return table;
+    return "Against `old`, paired on entity and seed: the mean difference (seeds averaged per entity, then entities), "
+           "its 95% bootstrap interval over entities, and how many entities came out better / worse.\n\n"
+           "| method | entities | Δ f1 [95% interval] | better / worse | Δ best_f1 [95% interval] | better / worse |\n"
+           "|---|---|---|---|---|---|\n" + table;
 }
 
 //! Point-wise F1 of each method (rows) for each K (columns).
@@ -266,6 +304,7 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
             if (with_k.empty()) continue;
             md << "## " << title << entity_count(with_k) << (is_sweep(s) ? ", K = " + std::to_string(value) : "") << "\n\n"
                << summary_table(with_k, plan.hit_rates) << "\n";
+            if (const auto paired = paired_table(with_k); !paired.empty()) md << paired << "\n";
         }
 
     md << "## What the columns are\n\n"
@@ -275,6 +314,8 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
        << "- `auc_pr`: average precision of the scores; averaged over the rows where a scored row is labelled.\n";
     if (plan.hit_rates) md << "- HitRate@P%: how well each row's ranking of metrics finds the labelled causes.\n";
     md << "- `random`: uniform random scores, flagging as many rows as `old` does; the floor to beat.\n"
+       << "- Δ against `old`: how sure a difference is; an interval that excludes 0 is a difference these entities "
+          "support, one that straddles 0 is not (docs/evaluation.md).\n"
        << "- `wall ms`, `peak RSS MiB`: the training or retraining that made the model (peak RSS is of the whole "
           "process, so with --jobs > 1 it includes the other entities' work).\n\n"
        << "Pictures: `figures/" << plan.plot_entity << ".svg` (its series, every model's scores and threshold, the labels), "

@@ -151,6 +151,22 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
         EXPECT_NE(summary.find(text), std::string::npos) << text;
     EXPECT_FALSE(log.empty());
 
+    // The paired line of lara against old, recomputed from results.csv: per entity the mean over
+    // seeds of the difference in F1, then the mean over the two entities, and how many are better.
+    std::map<std::string, double> difference;  // entity → Σ over seeds of lara − old
+    for (const auto& row : rows) {
+        const double sign = row.at("method") == "lara" ? 1.0 : row.at("method") == "old" ? -1.0 : 0.0;
+        difference[row.at("entity")] += sign * std::stod(row.at("f1")) / 2.0;
+    }
+    const double mean_difference = (difference["alpha"] + difference["beta"]) / 2.0;
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "| lara | 2 | %+.3f [", mean_difference);
+    EXPECT_NE(summary.find(expected), std::string::npos) << expected << "\n" << summary;
+    std::snprintf(expected, sizeof expected, "] | %d / %d |", (difference["alpha"] > 0) + (difference["beta"] > 0),
+                  (difference["alpha"] < 0) + (difference["beta"] < 0));
+    const auto lara_line = summary.substr(summary.find("| lara | 2 | "));
+    EXPECT_NE(lara_line.substr(0, lara_line.find('\n')).find(expected), std::string::npos) << expected << "\n" << lara_line;
+
     // The pictures: the first entity's, with a panel per model, and the time per method.
     const auto figures = fs::path(spec.out) / "figures";
     EXPECT_EQ(std::set<std::string>(report.figures.begin(), report.figures.end()),
