@@ -36,5 +36,6 @@ void add_evaluate(CLI::App& app);
 void add_experiment(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_compare(CLI::App& app);
 
 }  // namespace lara::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     lara::cli::add_retrain(app);
     lara::cli::add_evaluate(app);
     lara::cli::add_experiment(app);
+    lara::cli::add_compare(app);
     lara::cli::add_demo(app);
     lara::cli::add_bench(app);
     try {

@@ -74,4 +74,14 @@ struct ExperimentReport {
 //! a missing data set folder or file, or a test file without labels.
 ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<void(const std::string&)>& log = {});
 
+//! Two runs of `lara experiment` (their results.csv files), run A against run B: for each K and
+//! each method of `methods` (default: every method both have but `random`), the rows of A against
+//! the rows of B with the same entity, seed and K, paired (docs/evaluation.md). Answers "did this
+//! setting help?" across runs that differ in a setting a method cannot vary within one run (the
+//! activation, the proposal, the threshold rule). `entities` restricts the entities compared.
+//! Returns markdown. Throws lara::Error: data for a file that is not a results.csv (naming the
+//! file and line), usage when no row of A pairs with one of B.
+std::string compare_experiments(const std::string& results_a, const std::string& results_b,
+                                const std::vector<std::string>& methods = {}, const std::vector<std::string>& entities = {});
+
 }  // namespace lara

@@ -108,41 +108,6 @@ std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates
     return table;
 }
 
-//! Each method against `old` on the same entity, seed and K, for the headline F1 and for best F1
-//! (eval/paired.h): the ± of summary_table is the spread over entities, not how sure a difference is.
-std::string paired_table(const std::vector<ExperimentRow>& rows) {
-    using Key = std::tuple<std::string, std::uint64_t, std::int64_t>;
-    std::map<Key, const ExperimentRow*> old;
-    for (const auto& row : rows)
-        if (row.method == "old") old[{row.entity, row.seed, row.new_rows}] = &row;
-    const auto interval = [](const eval::PairedSummary& p) {
-        char text[96];
-        std::snprintf(text, sizeof text, "%+.3f [%+.3f, %+.3f] | %zu / %zu", p.mean, p.low, p.high, p.better, p.worse);
-        return std::string(text);
-    };
-    std::string table;
-    for (const auto& method : methods_in(rows)) {
-        if (method == "old") continue;
-        std::vector<eval::Difference> f1, best_f1;
-        for (const auto& row : rows) {
-            const auto match = old.find({row.entity, row.seed, row.new_rows});
-            if (row.method != method || match == old.end()) continue;
-            if (!std::isnan(row.f1) && !std::isnan(match->second->f1)) f1.push_back({row.entity, row.f1 - match->second->f1});
-            if (!std::isnan(row.best_f1) && !std::isnan(match->second->best_f1))
-                best_f1.push_back({row.entity, row.best_f1 - match->second->best_f1});
-        }
-        if (f1.empty() || best_f1.empty()) continue;
-        const auto on_f1 = eval::paired_summary(f1);
-        table += "| " + method + " | " + std::to_string(on_f1.entities) + " | " + interval(on_f1) + " | " +
-                 interval(eval::paired_summary(best_f1)) + " |\n";
-    }
-    if (table.empty()) return table;
-    return "Against `old`, paired on entity and seed: the mean difference (seeds averaged per entity, then entities), "
-           "its 95% bootstrap interval over entities, and how many entities came out better / worse.\n\n"
-           "| method | entities | Δ f1 [95% interval] | better / worse | Δ best_f1 [95% interval] | better / worse |\n"
-           "|---|---|---|---|---|---|\n" + table;
-}
-
 //! Point-wise F1 of each method (rows) for each K (columns).
 std::string f1_by_k_table(const std::vector<ExperimentRow>& rows, const std::vector<std::int64_t>& ks) {
     std::string table = "| method |", rule = "|---|";
@@ -242,6 +207,33 @@ std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, b
     return rows;
 }
 
+std::string paired_lines(const std::vector<ExperimentRow>& rows, const std::vector<ExperimentRow>& baseline) {
+    using Key = std::tuple<std::string, std::uint64_t, std::int64_t>;
+    std::map<Key, const ExperimentRow*> base;
+    for (const auto& row : baseline) base[{row.entity, row.seed, row.new_rows}] = &row;
+    const auto interval = [](const eval::PairedSummary& p) {
+        char text[96];
+        std::snprintf(text, sizeof text, "%+.3f [%+.3f, %+.3f] | %zu / %zu", p.mean, p.low, p.high, p.better, p.worse);
+        return std::string(text);
+    };
+    std::string table;
+    for (const auto& method : methods_in(rows)) {
+        std::vector<eval::Difference> f1, best_f1;
+        for (const auto& row : rows) {
+            const auto match = base.find({row.entity, row.seed, row.new_rows});
+            if (row.method != method || match == base.end()) continue;
+            if (!std::isnan(row.f1) && !std::isnan(match->second->f1)) f1.push_back({row.entity, row.f1 - match->second->f1});
+            if (!std::isnan(row.best_f1) && !std::isnan(match->second->best_f1))
+                best_f1.push_back({row.entity, row.best_f1 - match->second->best_f1});
+        }
+        if (f1.empty() || best_f1.empty()) continue;
+        const auto on_f1 = eval::paired_summary(f1);
+        table += "| " + method + " | " + std::to_string(on_f1.entities) + " | " + interval(on_f1) + " | " +
+                 interval(eval::paired_summary(best_f1)) + " |\n";
+    }
+    return table;
+}
+
 std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows) {
     const auto& s = plan.spec;
     std::set<std::string> entities;
@@ -304,7 +296,12 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
             if (with_k.empty()) continue;
             md << "## " << title << entity_count(with_k) << (is_sweep(s) ? ", K = " + std::to_string(value) : "") << "\n\n"
                << summary_table(with_k, plan.hit_rates) << "\n";
-            if (const auto paired = paired_table(with_k); !paired.empty()) md << paired << "\n";
+            std::vector<ExperimentRow> old, others;
+            for (const auto& row : with_k) (row.method == "old" ? old : others).push_back(row);
+            if (const auto paired = paired_lines(others, old); !paired.empty())
+                md << "Against `old`, paired on entity and seed: the mean difference (seeds averaged per entity, then "
+                      "entities), its 95% bootstrap interval over entities, and how many entities came out better / worse.\n\n"
+                   << kPairedHeader << paired << "\n";
         }
 
     md << "## What the columns are\n\n"

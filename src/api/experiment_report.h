@@ -19,6 +19,15 @@ std::string csv_row(const ExperimentRow& row, bool hit_rates);
 //! (data) naming the file and line for a foreign header, a wrong field count or a non-number.
 std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, bool hit_rates);
 
+//! The lines of a markdown table under kPairedHeader: each method of `rows` against the row of
+//! `baseline` with the same entity, seed and K, paired (eval/paired.h): the mean difference in f1
+//! and best_f1 with a 95% bootstrap interval over entities, and entities better / worse; "" when
+//! nothing pairs.
+std::string paired_lines(const std::vector<ExperimentRow>& rows, const std::vector<ExperimentRow>& baseline);
+inline const char* const kPairedHeader =
+    "| method | entities | Δ f1 [95% interval] | better / worse | Δ best_f1 [95% interval] | better / worse |\n"
+    "|---|---|---|---|---|---|\n";
+
 //! summary.md: the command, the settings, then mean ± sd per method, per group of entities and per K.
 std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows);
 

@@ -66,6 +66,12 @@ expect_code 0 "experiment sweep" "$lara" experiment --dataset "$dir/set" --proto
 grep -q '| method | K = 43 | K = 60 |' "$dir/out" || fail "experiment summary lacks F1 against K: $(head -c 600 "$dir/out")"
 [ "$(wc -l <"$dir/exp/results.csv")" -eq 7 ] || fail "experiment rows: $(cat "$dir/exp/results.csv")"
 for f in a.svg retraining_time.svg f1_vs_k.svg; do [ -s "$dir/exp/figures/$f" ] || fail "experiment picture $f missing"; done
+# A run against itself: every paired difference is 0.
+expect_code 0 "compare" "$lara" compare "$dir/exp/results.csv" "$dir/exp/results.csv" --methods lara
+grep -q '| lara | 1 | +0.000 \[+0.000, +0.000\] | 0 / 0 |' "$dir/out" || fail "compare of a run with itself: $(cat "$dir/out")"
+grep -q '## K = 60' "$dir/out" || fail "compare lacks K = 60: $(cat "$dir/out")"
+expect_code 2 "compare, not a results file" "$lara" compare "$dir/data.csv" "$dir/exp/results.csv"
+grep -q 'data.csv:1: not a results.csv' "$dir/err" || fail "compare of a foreign file: $(cat "$dir/err")"
 expect_code 1 "experiment, K below zero" "$lara" experiment --dataset "$dir/set" --new-rows=-5 --out "$dir/exp2" --quiet
 grep -q 'K must be 0 or more' "$dir/err" || fail "negative K message: $(cat "$dir/err")"
 
