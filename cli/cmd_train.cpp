@@ -34,7 +34,9 @@ void add_train(CLI::App& app) {
     cmd->add_option("--threshold", o->threshold.value, "a fixed threshold instead of SPOT")
         ->each([o](const std::string&) { o->threshold.method = "fixed"; });
     cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
-    cmd->callback([o] {
+    cmd->callback([o, cmd] {
+        if (o->model.arch == "gru" && cmd->count("--activation") > 0)
+            throw Error(ErrorKind::usage, "--activation applies to --arch mlp only (a GRU has its own)");
         const auto series = o->data.load();
         const auto detector = Detector::train(series, o->model, o->train, o->threshold, progress_printer(o->quiet));
         detector.save(o->out);

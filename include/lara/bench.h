@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lara/config.h"
+
 namespace lara {
 
 struct BenchOptions {
@@ -18,7 +20,7 @@ struct BenchOptions {
     std::int64_t new_rows = 43;   // rows of the new pattern given to retraining
     std::int64_t epochs = 3;      // epochs timed per architecture
     std::int64_t repeats = 20;    // LARA retrainings timed (the median is reported)
-    std::string activation = "relu";  // the mlp's hidden layers (ModelConfig::activation)
+    std::string activation = ModelConfig{}.activation;  // the mlp's hidden layers (ModelConfig::activation)
     int threads = 0;              // intra-op threads; 0: LibTorch's default
 };
 

@@ -20,9 +20,10 @@ struct ModelConfig {
     std::int64_t n_metrics = 0; // d, taken from the training data
     std::int64_t latent = 8;    // m, latent dimension, [1, 1024]
     std::int64_t hidden = 100;  // units per hidden layer (mlp) or GRU state size (gru)
-    // The mlp's hidden layers: relu | softplus | elu | silu | tanh. A smooth one makes the ruminate
-    // block's target smooth at its mode, so its importance sampling keeps an ESS near N (docs/method.md).
-    std::string activation = "relu";
+    // The mlp's hidden layers: relu | softplus | elu | silu | tanh; a GRU has its own, and ignores
+    // it. Softplus by default: a smooth decoder makes the ruminate block's target smooth at its mode,
+    // so its importance sampling keeps an ESS near N; with ReLU the ESS is about 1 (docs/method.md).
+    std::string activation = "softplus";
     double min_std = 0.05;      // floor of the decoder's standard deviation, normalised units, (0, 10)
 
     void validate() const;

@@ -52,6 +52,7 @@ struct RetrainReport {
     double objective_z = 0, objective_x = 0;  // LARA: the convex objectives at their optimum
     double ess_mean = 0, ess_min = 0;         // LARA: effective sample size of the ruminate block
     std::int64_t n_ruminated = 0;             // LARA: windows that went through it
+    std::int64_t newton_steps = 0;            // LARA, laplace proposal: Newton steps taken to the target's mode
     std::int64_t iterations = 0;              // LARA with the iterative solver
     std::vector<double> loss_curve_z, loss_curve_x;
     double threshold_before = 0, threshold_after = 0;

@@ -91,7 +91,8 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
                               {"median_ms", {{"ruminate", core::median(ruminate)}, {"fit", core::median(fit)},
                                              {"recalibrate", core::median(recalibrate)}, {"total", core::median(total)}}},
                               {"peak_rss_mib", mib(last.peak_rss_bytes)},
-                              {"ess_mean", last.ess_mean}};
+                              {"ess_mean", last.ess_mean},
+                              {"newton_steps", last.newton_steps}};
     };
     const auto default_proposal = RetrainConfig{}.proposal;
     out["lara"] = time_lara(default_proposal);

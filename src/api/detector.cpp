@@ -96,6 +96,7 @@ nlohmann::json RetrainReport::to_json() const {
     if (method == "lara") {
         j["objective"] = {{"z", objective_z}, {"x", objective_x}};
         j["ess"] = {{"mean", ess_mean}, {"min", ess_min}};
+        j["newton_steps"] = newton_steps;
         j["n_ruminated_windows"] = n_ruminated;
         if (iterations > 0) j["iterations"] = iterations;
     }
@@ -198,6 +199,7 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
         report.objective_x = fit.objective_x;
         report.ess_mean = fit.ess_mean;
         report.ess_min = fit.ess_min;
+        report.newton_steps = fit.newton_steps;
         report.n_ruminated = fit.n_ruminated;
         report.iterations = fit.iterations;
         report.loss_curve_z = std::move(fit.loss_curve_z);

@@ -34,12 +34,13 @@ void ModelConfig::validate() const {
             names += (i == 0 ? "" : i + 1 == kActivations.size() ? " or " : ", ") + kActivations[i];
         fail(where, "activation", "must be " + names + ", not \"" + activation + "\"");
     }
-    if (arch == "gru" && activation != "relu") fail(where, "activation", "applies to the mlp architecture only (a GRU has its own)");
     if (!(min_std > 0.0 && min_std < 10.0)) fail(where, "min_std", "must be in (0, 10)");
 }
 
 nlohmann::json ModelConfig::to_json() const {
-    return {{"arch", arch}, {"window", window}, {"n_metrics", n_metrics}, {"latent", latent}, {"hidden", hidden}, {"activation", activation}, {"min_std", min_std}};
+    nlohmann::json j = {{"arch", arch}, {"window", window}, {"n_metrics", n_metrics}, {"latent", latent}, {"hidden", hidden}, {"min_std", min_std}};
+    if (arch == "mlp") j["activation"] = activation;  // a GRU ignores it
+    return j;
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& json) {
@@ -49,7 +50,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json) {
     c.n_metrics = json.at("n_metrics").get<std::int64_t>();
     c.latent = json.at("latent").get<std::int64_t>();
     c.hidden = json.at("hidden").get<std::int64_t>();
-    c.activation = json.value("activation", "relu");  // files before format version 3 have ReLU layers
+    if (c.arch == "mlp") c.activation = json.value("activation", "relu");  // files before format version 3 have ReLU layers
     c.min_std = json.at("min_std").get<double>();
     c.validate();
     return c;

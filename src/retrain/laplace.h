@@ -1,7 +1,7 @@
 // The ruminate block's target and its Laplace approximation (docs/method.md). The target of a new
 // window is the posterior of z given the window and its n restored windows; its mode is far from
 // the encoder mean and far narrower than q(z|x), so the default proposal is a Gaussian at the mode:
-// Gauss-Newton steps find the mode, the Hessian there is the proposal's precision.
+// Newton steps find the mode, the Hessian there is the proposal's precision.
 #pragma once
 
 #include <torch/torch.h>
@@ -23,21 +23,14 @@ struct LogTarget {
     torch::Tensor of(const torch::Tensor& z, const torch::Tensor& mean, const torch::Tensor& var) const;
 };
 
-//! The log target at z [K, m] to second order: its value [K] (float32, as the target), gradient
-//! [K, m] and a precision [K, m, m] (float64): the observed information of the Gaussian terms
-//! carried through the decoder's Jacobians (Gauss-Newton: the decoder's own second derivatives left
-//! out), I + Σ_e [Jμ_e Jσ²_e] (−∇²ℓ_e) [Jμ_e Jσ²_e]ᵀ, made positive definite by taking its
-//! eigenvalues in absolute value. The observed rather than the expected (Fisher) information: for
-//! a new pattern the residuals are far larger than the decoder's variance, and Fisher scoring,
-//! which ignores them, crept towards the mode (on JumpStarter services 0, 7 and 13 of a softplus
-//! model, 15 of its steps left the ESS at 1.1–1.9 of 64).
-struct Linearisation {
+//! The log target at z [K, m] to second order: its value [K] (float32, as the target), autograd
+//! gradient [K, m] and the precision [K, m, m] (float64): minus the Hessian, the forward difference
+//! of the gradient along each latent axis (the m + 1 points of every window in one batched backward
+//! pass), made positive definite by taking its eigenvalues in absolute value, floored at 10⁻³.
+struct SecondOrder {
     torch::Tensor value, gradient, precision;
 };
-
-//! The decoder's Jacobians come from forward differences along each latent axis: the m + 1 points
-//! of every window are decoded as one batch, with no backward pass.
-Linearisation linearise(const LogTarget& target, const torch::Tensor& z);
+SecondOrder expand(const LogTarget& target, const torch::Tensor& z);
 
 //! A Gaussian with a full precision matrix P = L Lᵀ per window (mean [K, m], L [K, m, m], float64:
 //! the curvatures of the target span many orders of magnitude).
@@ -48,8 +41,14 @@ struct FullGaussian {
     torch::Tensor log_density(const torch::Tensor& z) const;   // z [N, K, m] → [N, K]
 };
 
-//! N(mode, (−H)⁻¹) after `steps` Gauss-Newton steps from `start` [K, m] towards the mode, H the
-//! Hessian of the log target there (its eigenvalues taken in absolute value and floored at 10⁻³).
-FullGaussian laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t steps);
+//! The proposal N(mode, P⁻¹) and the Newton steps that found the mode.
+struct LaplaceFit {
+    FullGaussian proposal;
+    std::int64_t steps = 0;
+};
+
+//! Newton steps from `start` [K, m] towards the mode, at most `max_steps`, until every window's
+//! Newton decrement ∇ᵀP⁻¹∇ is below 10⁻² (docs/method.md); P, the precision of expand() there.
+LaplaceFit laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t max_steps);
 
 }  // namespace lara::retrain

@@ -87,6 +87,7 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
         z_tilde = r.z_tilde;
         fit.ess_mean = r.ess.mean().item<double>();
         fit.ess_min = r.ess.min().item<double>();
+        fit.newton_steps = r.newton_steps;
         fit.n_ruminated = ruminated.size(0);
     }
     fit.ruminate_ms = ruminate_timer.milliseconds();

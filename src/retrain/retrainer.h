@@ -16,6 +16,7 @@ struct LaraFit {
     double ruminate_ms = 0, fit_ms = 0;
     double objective_z = 0, objective_x = 0;   // f at the optimum of each stage
     double ess_mean = 0, ess_min = 0;          // effective sample size over the ruminated windows
+    std::int64_t newton_steps = 0;             // laplace proposal: steps taken to the target's mode
     std::int64_t n_ruminated = 0;              // windows that went through the ruminate block
     std::int64_t iterations = 0;               // iterative solver only, both stages
     std::vector<double> loss_curve_z, loss_curve_x;

@@ -12,7 +12,12 @@ namespace {
 // in chunks (32 windows of 40 × 19 with N = 64 hold about 6 MiB per tensor).
 constexpr std::int64_t kWindowsPerChunk = 32;
 
-Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
+struct Chunk {
+    torch::Tensor z_tilde, ess;
+    std::int64_t newton_steps = 0;
+};
+
+Chunk ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
     const auto K = windows.size(0), w = windows.size(1), d = windows.size(2);
     const auto m = model.config().latent;
     const auto N = options.n_samples, n = options.n_restored;
@@ -24,11 +29,13 @@ Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor
     const LogTarget target{model, (windows + restored.sum(1)).flatten(1), (windows.square() + restored.square().sum(1)).flatten(1), static_cast<double>(n + 1)};
 
     // b. Self-normalised importance sampling of E[z | x_k, x̄^(1..n)], in log space.
+    Chunk out;
     torch::Tensor z, log_proposal;
     if (options.proposal == "laplace") {
-        const auto proposal = laplace(target, q.mean, options.newton_steps);
-        z = proposal.sample(N);
-        log_proposal = proposal.log_density(z);
+        const auto fit = laplace(target, q.mean, options.newton_steps);
+        out.newton_steps = fit.steps;
+        z = fit.proposal.sample(N);
+        log_proposal = fit.proposal.log_density(z);
     } else {
         const model::Gaussian prior{torch::zeros({1, 1, m}), torch::ones({1, 1, m})};
         const model::Gaussian proposal = options.proposal == "prior" ? prior : model::Gaussian{q.mean.unsqueeze(0), q.var.unsqueeze(0)};
@@ -36,8 +43,6 @@ Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor
         log_proposal = model::gaussian_log_density(z, proposal).sum(2);
     }
     const auto w_norm = torch::softmax(target(z) - log_proposal, 0);  // [N, K]
-
-    Rumination out;
     out.z_tilde = (w_norm.unsqueeze(2) * z).sum(0);
     out.ess = 1.0 / w_norm.square().sum(0);
     return out;
@@ -48,12 +53,14 @@ Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor
 Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> z_tilde, ess;
+    std::int64_t newton_steps = 0;
     for (std::int64_t i = 0; i < windows.size(0); i += kWindowsPerChunk) {
         const auto part = ruminate_chunk(model, windows.narrow(0, i, std::min(kWindowsPerChunk, windows.size(0) - i)), options);
         z_tilde.push_back(part.z_tilde);
         ess.push_back(part.ess);
+        newton_steps = std::max(newton_steps, part.newton_steps);
     }
-    return {torch::cat(z_tilde), torch::cat(ess)};
+    return {torch::cat(z_tilde), torch::cat(ess), newton_steps};
 }
 
 }  // namespace lara::retrain

@@ -15,13 +15,14 @@ namespace lara::retrain {
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
     std::int64_t n_samples = 256;         // N
-    std::int64_t newton_steps = 15;       // laplace: Gauss-Newton steps from the encoder mean towards the mode
-    std::string proposal = "laplace";     // laplace (Gauss-Newton to the mode, then N(mode, (−H)⁻¹)) | posterior q(z|x) | prior N(0, I)
+    std::int64_t newton_steps = 15;       // laplace: the most Newton steps from the encoder mean towards the mode
+    std::string proposal = "laplace";     // laplace (Newton to the mode, then N(mode, (−H)⁻¹)) | posterior q(z|x) | prior N(0, I)
 };
 
 struct Rumination {
     torch::Tensor z_tilde;    // [K, m], the target latents
     torch::Tensor ess;        // [K], effective sample size 1 / Σ w̄², in [1, N]
+    std::int64_t newton_steps = 0;  // laplace: the most steps any chunk of windows took to its mode
 };
 
 //! windows: [K, w, d] new windows, normalised with the old statistics. Draws from the thread's generator (model/random.h).

@@ -41,14 +41,16 @@ grep -q '"ess"' "$dir/out" || fail "retrain report lacks the ESS: $(cat "$dir/ou
 expect_code 0 "info retrained" "$lara" info --model "$dir/r3.lara"
 grep -q '"score_mad"' "$dir/out" || fail "info lacks the score spread"
 expect_code 1 "bad proposal" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" --proposal magic
-expect_code 0 "train with softplus layers" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/s.lara" --window 10 --epochs 3 \
-    --activation softplus --quiet
-expect_code 0 "info, softplus" "$lara" info --model "$dir/s.lara"
-grep -q '"activation": "softplus"' "$dir/out" || fail "info lacks the activation: $(head -c 400 "$dir/out")"
+expect_code 0 "train with relu layers" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/s.lara" --window 10 --epochs 3 \
+    --activation relu --quiet
+expect_code 0 "info, relu" "$lara" info --model "$dir/s.lara"
+grep -q '"activation": "relu"' "$dir/out" || fail "info lacks the activation: $(head -c 400 "$dir/out")"
 expect_code 0 "retrain, 8 ruminated windows" "$lara" retrain --model "$dir/s.lara" --data "$dir/data.csv" --from 300 --to 343 \
     --out "$dir/s2.lara" --ruminated-windows 8
 grep -q '"n_ruminated_windows":8' "$dir/out" || fail "retrain report lacks the ruminated windows: $(cat "$dir/out")"
 expect_code 1 "bad activation" "$lara" train --data "$dir/data.csv" --out "$dir/s3.lara" --activation sigmoid
+expect_code 1 "activation on a gru" "$lara" train --data "$dir/data.csv" --out "$dir/s3.lara" --arch gru --activation relu
+grep -q -- '--activation applies to --arch mlp only' "$dir/err" || fail "gru activation error: $(cat "$dir/err")"
 # A series whose last 40 rows follow another level: early stopping holds them out and keeps epoch 1.
 awk -F, 'NR == 1 { print; next } { o = (NR > 361) ? 20 : 0; printf "%.4f,%s,%s,%.4f\n", $1 + o, $2, $3, $4 - o }' "$dir/data.csv" >"$dir/shifted.csv"
 expect_code 0 "train on a series ending in a new level" "$lara" train --data "$dir/shifted.csv" --out "$dir/w.lara" --window 10 --epochs 10 --quiet

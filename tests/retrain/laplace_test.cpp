@@ -4,12 +4,11 @@
 
 namespace {
 
-// A decoder whose mean and variance both move with z, over windows of 3 steps × 2 metrics, latent 2:
-// smooth, mean = tanh(A z + a) and var = softplus(B z + b) + 0.1, or affine, mean = A z + a and
-// var = 2 + 0.3 (B z + b) (positive for |z| < 3).
+// A smooth decoder whose mean and variance both move with z, over windows of 3 steps × 2 metrics,
+// latent 2: mean = tanh(A z + a) and var = softplus(B z + b) + 0.1.
 class Decoder : public lara::model::Reconstructor {
 public:
-    explicit Decoder(bool affine = false) : affine_(affine) {
+    Decoder() {
         config_.latent = 2;
         config_.window = 3;
         config_.n_metrics = 2;
@@ -24,9 +23,8 @@ public:
         return {torch::zeros({x.size(0), 2}), torch::ones({x.size(0), 2})};
     }
     lara::model::Gaussian decode(const torch::Tensor& z) const override {
-        const auto linear_mean = torch::matmul(z, A.t()) + a, linear_var = torch::matmul(z, B.t()) + b;
-        const auto mean = affine_ ? linear_mean : torch::tanh(linear_mean);
-        const auto var = affine_ ? 2.0 + 0.3 * linear_var : torch::nn::functional::softplus(linear_var) + 0.1;
+        const auto mean = torch::tanh(torch::matmul(z, A.t()) + a);
+        const auto var = torch::nn::functional::softplus(torch::matmul(z, B.t()) + b) + 0.1;
         return {mean.view({-1, 3, 2}), var.view({-1, 3, 2})};
     }
     lara::model::Gaussian decode_last(const torch::Tensor& z) const override {
@@ -36,7 +34,6 @@ public:
     torch::Tensor A, a, B, b;
 
 private:
-    bool affine_;
     lara::ModelConfig config_;
 };
 
@@ -69,45 +66,54 @@ double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
 
 }  // namespace
 
-TEST(Laplace, TheLinearisationsGradientIsTheAutogradGradient) {
+TEST(Laplace, TheExpansionIsTheTargetsValueGradientAndMinusHessian) {
     const Decoder model;
-    const auto target = target_of(model);
-    const auto z = torch::tensor({{0.4f, -0.7f}, {-1.1f, 0.2f}});
-    const auto local = lara::retrain::linearise(target, z);
+    const auto target = target_of(model, 2.0);  // large residuals: the decoder's own curvature matters
+    const auto z = torch::tensor({{0.1f, -0.2f}, {-0.3f, 0.2f}});
+    const auto local = lara::retrain::expand(target, z);
     const auto point = z.detach().clone().requires_grad_();
     const auto value = target(point.unsqueeze(0)).sum();
     const auto gradient = torch::autograd::grad({value}, {point})[0].to(torch::kFloat64);
-    EXPECT_LT(relative_error(local.gradient, gradient), 1e-2);
-    EXPECT_NEAR(local.value.sum().item<double>(), value.item<double>(), 1e-4 * std::abs(value.item<double>()));
-}
-
-TEST(Laplace, TheLinearisationsPrecisionIsMinusTheHessianForADecoderAffineInZ) {
-    // Gauss-Newton leaves out only the decoder's second derivatives, which an affine decoder lacks.
-    const Decoder model(/*affine=*/true);
-    const auto target = target_of(model, 2.0);  // large residuals: the observed and expected information differ
-    const auto z = torch::tensor({{0.4f, -0.7f}, {-1.1f, 0.2f}});
+    EXPECT_LT(relative_error(local.gradient, gradient), 1e-4);
+    EXPECT_NEAR(local.value.sum().item<double>(), value.item<double>(), 1e-5 * std::abs(value.item<double>()));
     const auto want = minus_hessian(target, z);
     ASSERT_GT(torch::linalg_eigvalsh(want).min().item<double>(), 0.0) << "the check needs −H positive definite at z";
-    EXPECT_LT(relative_error(lara::retrain::linearise(target, z).precision, want), 1e-2);
+    EXPECT_LT(relative_error(local.precision, want), 1e-2);
 }
 
-TEST(Laplace, GaussNewtonClimbsToTheModeAndTheProposalTakesTheCurvatureThere) {
+TEST(Laplace, WhereTheTargetCurvesUpwardsThePrecisionTakesTheCurvatureInAbsoluteValue) {
+    const Decoder model;
+    const auto target = target_of(model, 2.0);
+    const auto z = torch::tensor({{2.0f, 2.0f}, {-2.0f, 1.5f}});
+    const auto [values, vectors] = torch::linalg_eigh(minus_hessian(target, z));
+    ASSERT_LT(values.min().item<double>(), 0.0) << "the check needs −H indefinite at z";
+    const auto want = torch::matmul(vectors * values.abs().unsqueeze(1), vectors.transpose(1, 2));
+    EXPECT_LT(relative_error(lara::retrain::expand(target, z).precision, want), 1e-2);
+}
+
+TEST(Laplace, NewtonStepsClimbToTheModeAndStopThereWithTheCurvatureOfTheMode) {
     const Decoder model;
     const auto target = target_of(model, 2.0);
     const auto start = torch::tensor({{2.0f, 2.0f}, {-2.0f, 1.5f}});
-    const auto at_start = lara::retrain::linearise(target, start);
-    const auto proposal = lara::retrain::laplace(target, start, 30);
-    const auto mode = proposal.mean.to(torch::kFloat32);
-    const auto at_mode = lara::retrain::linearise(target, mode);
+    const auto at_start = lara::retrain::expand(target, start);
+    const auto fit = lara::retrain::laplace(target, start, 30);
+    EXPECT_GT(fit.steps, 0);
+    EXPECT_LT(fit.steps, 30) << "stops once converged";
+    const auto mode = fit.proposal.mean.to(torch::kFloat32);
+    const auto at_mode = lara::retrain::expand(target, mode);
     const auto want = minus_hessian(target, mode);
     for (std::int64_t k = 0; k < 2; ++k) {
         EXPECT_GT(at_mode.value[k].item<double>(), at_start.value[k].item<double>()) << "window " << k;
         EXPECT_LT(at_mode.gradient[k].norm().item<double>(), 1e-2 * at_start.gradient[k].norm().item<double>()) << "window " << k;
-        const auto precision = torch::matmul(proposal.chol[k], proposal.chol[k].t());
+        // The Newton decrement at the mode, in the exact Hessian's metric, is below the tolerance.
+        const auto g = at_mode.gradient[k];
+        EXPECT_LT(torch::dot(g, torch::linalg_solve(want[k], g)).item<double>(), 1e-2) << "window " << k;
+        const auto precision = torch::matmul(fit.proposal.chol[k], fit.proposal.chol[k].t());
         EXPECT_LT(relative_error(precision, want[k]), 1e-2) << "window " << k;
-        // The decoder's own curvature, which the steps leave out, matters in the proposal.
-        EXPECT_GT(relative_error(at_mode.precision[k], want[k]), 0.05) << "window " << k;
     }
-    // And a climb of no steps stays where it started.
-    EXPECT_TRUE(torch::equal(lara::retrain::laplace(target, start, 0).mean.to(torch::kFloat32), start));
+    // A cap is obeyed, and no steps stay where they started.
+    EXPECT_EQ(lara::retrain::laplace(target, start, 2).steps, 2);
+    const auto none = lara::retrain::laplace(target, start, 0);
+    EXPECT_EQ(none.steps, 0);
+    EXPECT_TRUE(torch::equal(none.proposal.mean.to(torch::kFloat32), start));
 }
