@@ -47,7 +47,7 @@ void add_experiment(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--eval-from", s.eval_from, "score test rows [R, end) only; oracle trains on test rows [0, R)")->capture_default_str();
     add_activation_option(*cmd, s.model.activation);
-    cmd->add_option("--newton-steps", s.retrain.newton_steps, "laplace proposal: Gauss-Newton steps of every LARA retraining")->capture_default_str();
+    cmd->add_option("--newton-steps", s.retrain.newton_steps, "laplace proposal: the most Newton steps of every LARA retraining")->capture_default_str();
     cmd->add_option("--proposal", s.retrain.proposal, "importance-sampling proposal of every LARA retraining (see lara retrain --help)")
         ->check(CLI::IsMember({"posterior", "prior", "laplace"}))->capture_default_str();
     cmd->add_option("--recalibrate", s.retrain.recalibrate, "threshold of every retrained model (see lara retrain --help)")

@@ -21,7 +21,7 @@ void add_retrain(CLI::App& app) {
         ->check(CLI::IsMember({"lara", "finetune", "scratch", "renorm"}))->capture_default_str();
     cmd->add_option("--restored", o->config.n_restored, "windows restored from the old model per new window")->capture_default_str();
     cmd->add_option("--samples", o->config.n_samples, "importance-sampling proposals per new window")->capture_default_str();
-    cmd->add_option("--newton-steps", o->config.newton_steps, "laplace proposal: Gauss-Newton steps towards the target's mode")
+    cmd->add_option("--newton-steps", o->config.newton_steps, "laplace proposal: the most Newton steps towards the target's mode (fewer once converged)")
         ->capture_default_str();
     cmd->add_option("--ruminated-windows", o->config.ruminated_windows, "at most this many new windows, evenly spaced, are ruminated")
         ->capture_default_str();

@@ -21,7 +21,7 @@ void DataOptions::add_to(CLI::App& command, const std::string& what) {
 }
 
 void add_activation_option(CLI::App& command, std::string& activation) {
-    command.add_option("--activation", activation, "the mlp's hidden layers; a smooth one keeps the ruminate block's ESS near N")
+    command.add_option("--activation", activation, "the mlp's hidden layers; a smooth one keeps the ruminate block's ESS near N (relu: about 1)")
         ->check(CLI::IsMember(kActivations))
         ->capture_default_str();
 }

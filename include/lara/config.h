@@ -62,11 +62,13 @@ struct RetrainConfig {
     std::string method = "lara";     // lara | finetune | scratch | renorm
     std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, ≥ 0
     std::int64_t n_samples = 64;     // N: importance-sampling proposals per new window, ≥ 1
-    //! laplace: N(mode, (−H)⁻¹) of the target, the mode found by Gauss-Newton steps from the
+    //! laplace: N(mode, (−H)⁻¹) of the target, the mode found by Newton steps from the
     //! encoder mean (the default: measured better detection, docs/results.md) | posterior: q(z|x)
     //! | prior: N(0, I).
     std::string proposal = "laplace";
-    std::int64_t newton_steps = 15;  // laplace: Gauss-Newton steps towards the mode, ≥ 0 (docs/method.md)
+    //! laplace: the most Newton steps towards the mode; they stop earlier once the Newton decrement
+    //! is below 0.01 (about 6 on JumpStarter with softplus layers; ReLU layers use them all). ≥ 0.
+    std::int64_t newton_steps = 15;
     //! At most this many new windows, evenly spaced, go through the ruminate block and fit M_z
     //! (its cost is per window; M_z has (m+1)·m parameters); M_x still fits every window. ≥ 1.
     std::int64_t ruminated_windows = 64;
