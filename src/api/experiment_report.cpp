@@ -265,8 +265,11 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
     md << ", end)";
     if (std::find(s.methods.begin(), s.methods.end(), "oracle") != s.methods.end())
         md << ", `oracle` learns the unlabelled test rows [0, " << s.eval_from << ")";
-    md << ". Model " << s.model.arch << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent "
-       << s.model.latent << ", at most " << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << ".\n\n"
+    md << ". Model " << s.model.arch;
+    if (s.model.arch == "mlp") md << " (" << s.model.activation << " layers)";  // the default changed once; say which
+    md << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent " << s.model.latent << ", at most "
+       << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << "; LARA's proposal " << s.retrain.proposal
+       << ", threshold recalibrated by " << s.retrain.recalibrate << ".\n\n"
        << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
     md << first_epoch_warning(rows);
 

@@ -147,7 +147,8 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
 
     std::ifstream summary_file(report.summary_md);
     const std::string summary((std::istreambuf_iterator<char>(summary_file)), std::istreambuf_iterator<char>());
-    for (const char* text : {"| old |", "| lara |", "| random |", "uses test labels", "point-adjusted, inflated"})
+    for (const char* text : {"| old |", "| lara |", "| random |", "uses test labels", "point-adjusted, inflated",
+                             "Model mlp (softplus layers)", "LARA's proposal laplace, threshold recalibrated by shift"})
         EXPECT_NE(summary.find(text), std::string::npos) << text;
     EXPECT_FALSE(log.empty());
 
