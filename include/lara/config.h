@@ -63,8 +63,9 @@ struct RetrainConfig {
     std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, ≥ 0
     std::int64_t n_samples = 64;     // N: importance-sampling proposals per new window, ≥ 1
     //! laplace: N(mode, (−H)⁻¹) of the target, the mode found by Newton steps from the
-    //! encoder mean (the default: measured better detection, docs/results.md) | posterior: q(z|x)
-    //! | prior: N(0, I).
+    //! encoder mean (the default: the method's z̃, soundly estimated, ESS ≈ N with a smooth
+    //! decoder; whether it detects better than posterior depends on the data, docs/method.md)
+    //! | posterior: q(z|x) | prior: N(0, I).
     std::string proposal = "laplace";
     //! laplace: the most Newton steps towards the mode; they stop earlier once the Newton decrement
     //! is below 0.01 (about 6 on JumpStarter with softplus layers; ReLU layers use them all). ≥ 0.
