@@ -12,12 +12,7 @@ namespace {
 // in chunks (32 windows of 40 × 19 with N = 64 hold about 6 MiB per tensor).
 constexpr std::int64_t kWindowsPerChunk = 32;
 
-struct Chunk {
-    torch::Tensor z_tilde, ess;
-    std::int64_t newton_steps = 0;
-};
-
-Chunk ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
+Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
     const auto K = windows.size(0), w = windows.size(1), d = windows.size(2);
     const auto m = model.config().latent;
     const auto N = options.n_samples, n = options.n_restored;
@@ -29,7 +24,7 @@ Chunk ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& win
     const LogTarget target{model, (windows + restored.sum(1)).flatten(1), (windows.square() + restored.square().sum(1)).flatten(1), static_cast<double>(n + 1)};
 
     // b. Self-normalised importance sampling of E[z | x_k, x̄^(1..n)], in log space.
-    Chunk out;
+    Rumination out;
     torch::Tensor z, log_proposal;
     if (options.proposal == "laplace") {
         const auto fit = laplace(target, q.mean, options.newton_steps);
