@@ -53,9 +53,11 @@ void add_retrain(CLI::App& app) {
         };
         o->config.ridge_z = parse_ridge(o->ridge_z, "--ridge-z");
         o->config.ridge_x = parse_ridge(o->ridge_x, "--ridge-x");
+        check_output_path(o->out);
+        check_output_path(o->curve);
         const auto old = Detector::load(o->model);
         const auto [adapted, report] = old.retrain(o->data.load(), o->config);
-        adapted.save(o->out);
+        // The loss curve first: if it cannot be written, --out (possibly the old model) is untouched.
         if (!o->curve.empty()) {
             std::string csv = "stage,iteration,objective\n";
             auto add = [&csv](const char* stage, const std::vector<double>& curve) {
@@ -66,6 +68,7 @@ void add_retrain(CLI::App& app) {
             add("x", report.loss_curve_x);
             write_output(o->curve, csv);
         }
+        adapted.save(o->out);
         std::cout << report.to_json().dump() << "\n";
     });
 }

@@ -37,6 +37,7 @@ void add_train(CLI::App& app) {
     cmd->callback([o, cmd] {
         if (o->model.arch == "gru" && cmd->count("--activation") > 0)
             throw Error(ErrorKind::usage, "--activation applies to --arch mlp only (a GRU has its own)");
+        check_output_path(o->out);
         const auto series = o->data.load();
         const auto detector = Detector::train(series, o->model, o->train, o->threshold, progress_printer(o->quiet));
         detector.save(o->out);

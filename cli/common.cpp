@@ -3,21 +3,28 @@
 #include "lara/files.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 namespace lara::cli {
 
 void DataOptions::add_to(CLI::App& command, const std::string& what) {
-    command.add_option("--data", path, what)->required()->check(CLI::ExistingFile);
-    command.add_option("--from", read.from, "first data row to use (0-based, header excluded)")->check(CLI::NonNegativeNumber);
+    command.add_option("--data", path, what)->required();  // the reader names a missing file (exit 2)
+    command.add_option("--from", read.from, "first data row to use (0-based, header excluded)");
     command.add_option("--to", read.to, "one past the last data row to use (default: the end)");
-    command.add_option("--fill", read.fill, "what to do with NaN, infinity or empty fields")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, FillPolicy>{{"reject", FillPolicy::reject}, {"forward", FillPolicy::forward}}))
-        ->default_str("reject");
-    command.add_option("--timestamp", read.timestamp, "leading timestamp column")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, TimestampColumn>{
-            {"detect", TimestampColumn::detect}, {"none", TimestampColumn::none}, {"first", TimestampColumn::first}}))
-        ->default_str("detect");
+    command.add_option("--fill", fill, "what to do with NaN, infinity or empty fields")
+        ->check(CLI::IsMember({"reject", "forward"}))
+        ->capture_default_str();
+    command.add_option("--timestamp", timestamp, "leading timestamp column")
+        ->check(CLI::IsMember({"detect", "none", "first"}))
+        ->capture_default_str();
+}
+
+Series DataOptions::load() const {
+    ReadOptions options = read;
+    options.fill = fill == "forward" ? FillPolicy::forward : FillPolicy::reject;
+    options.timestamp = timestamp == "none" ? TimestampColumn::none : timestamp == "first" ? TimestampColumn::first : TimestampColumn::detect;
+    return read_series(path, options);
 }
 
 void add_activation_option(CLI::App& command, std::string& activation) {
@@ -32,6 +39,14 @@ void write_output(const std::string& path, const std::string& text) {
         return;
     }
     write_file_atomically(path, text);
+}
+
+void check_output_path(const std::string& path) {
+    namespace fs = std::filesystem;
+    if (path.empty()) return;
+    if (fs::is_directory(path)) throw Error(ErrorKind::usage, path + ": is a directory, not a file");
+    const auto parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent)) throw Error(ErrorKind::usage, path + ": the folder " + parent.string() + " does not exist");
 }
 
 Detector::Progress progress_printer(bool quiet) {

@@ -14,8 +14,10 @@ namespace lara::cli {
 struct DataOptions {
     std::string path;
     ReadOptions read;
+    // By name only: CLI11 would also take an enum's number ("--timestamp 2").
+    std::string fill = "reject", timestamp = "detect";
     void add_to(CLI::App& command, const std::string& what);
-    Series load() const { return read_series(path, read); }
+    Series load() const;
 };
 
 //! --activation relu|softplus|elu|silu|tanh (the mlp's hidden layers)
@@ -23,6 +25,10 @@ void add_activation_option(CLI::App& command, std::string& activation);
 
 //! Writes `text` to PATH via a temporary file and a rename, or to stdout when PATH is empty.
 void write_output(const std::string& path, const std::string& text);
+
+//! Refuses (usage error) an output path that is a directory or lies in no existing directory, so
+//! that a long run does not end in a write that was bound to fail.
+void check_output_path(const std::string& path);
 
 //! A progress line per epoch on stderr, unless quiet.
 Detector::Progress progress_printer(bool quiet);

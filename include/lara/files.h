@@ -7,8 +7,11 @@
 
 namespace lara {
 
-//! Writes `bytes` to PATH.tmp-N beside PATH, flushes, then renames it over PATH: readers see the
-//! old file or the whole new one. On failure the temporary file is removed and Error(kind) names PATH.
+//! Writes `bytes` to PATH.tmp-N beside PATH, syncs it to disk, then renames it over PATH: readers
+//! see the old file or the whole new one, also after a crash. A symbolic link is followed (the file
+//! it points to is replaced); a device or pipe such as /dev/stdout is written to directly; a
+//! directory is refused. On failure the temporary file is removed and Error(kind) names PATH and
+//! the system's reason.
 void write_file_atomically(const std::string& path, const std::string& bytes, ErrorKind kind = ErrorKind::usage);
 
 }  // namespace lara

@@ -22,6 +22,14 @@ torch::Tensor to_tensor(const std::vector<float>& values, std::int64_t rows, std
     return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}).clone();
 }
 
+//! A Series built by hand (the public API) may not hold n_rows × n_metrics values.
+void check_shape(const Series& series) {
+    if (series.n_rows < 0 || series.n_metrics <= 0 ||
+        series.values.size() != static_cast<std::size_t>(series.n_rows) * static_cast<std::size_t>(series.n_metrics))
+        throw Error(ErrorKind::data, series.source + ": the series holds " + std::to_string(series.values.size()) + " values, not " +
+                                         std::to_string(series.n_rows) + " rows × " + std::to_string(series.n_metrics) + " metrics");
+}
+
 torch::Tensor normalised(const data::Normalizer& normalizer, const Series& series, std::int64_t window) {
     const auto values = normalizer.transform(series);
     if (series.n_rows < window)
@@ -35,24 +43,31 @@ struct FittedThreshold {
     nlohmann::json fit;  // SPOT's tail fit; null for a fixed threshold
 };
 
-FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<double>& scores) {
+//! `source` names the series in errors.
+FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<double>& scores, const std::string& source) {
     if (config.method == "fixed") return {config.value, nullptr};
     // A short series has too few scores above the configured quantile for a tail fit: lower it
     // so that about 20 peaks remain, as long as it stays a tail (above the median).
     const double n = static_cast<double>(scores.size());
     const double init_quantile = std::min(config.init_quantile, 1.0 - 20.0 / n);
     if (init_quantile < 0.5)
-        throw Error(ErrorKind::data, "too few scores (" + std::to_string(scores.size()) +
+        throw Error(ErrorKind::data, source + ": too few scores (" + std::to_string(scores.size()) +
                                          ") to fit SPOT's tail; give more rows or a fixed --threshold");
-    const auto fit = detect::fit_spot(scores, config.risk, init_quantile);
+    const auto fit = [&] {
+        try {
+            return detect::fit_spot(scores, config.risk, init_quantile);
+        } catch (const Error& e) {
+            throw Error(e.kind(), source + ": " + e.what());
+        }
+    }();
     return {fit.threshold, {{"init_quantile", init_quantile}, {"init_threshold", fit.init_threshold}, {"gamma", fit.gamma},
                             {"sigma", fit.sigma}, {"n", fit.n}, {"n_peaks", fit.n_peaks}}};
 }
 
-void set_threshold(Detector::State& s, const std::vector<double>& scores) {
+void set_threshold(Detector::State& s, const std::vector<double>& scores, const std::string& source) {
     s.score_median = core::median(scores);
     s.score_mad = core::median_absolute_deviation(scores);
-    auto fitted = fit_threshold(s.threshold_config, scores);
+    auto fitted = fit_threshold(s.threshold_config, scores, source);
     s.threshold = fitted.value;
     s.threshold_fit = std::move(fitted.fit);
 }
@@ -70,6 +85,8 @@ retrain::AffineMap map_from(const persist::ModelFile& file, const std::string& n
     const auto n = static_cast<std::int64_t>(b->second.size());
     if ((n != expected_sizes[0] && n != expected_sizes[1]) || static_cast<std::int64_t>(A->second.size()) != n * n)
         throw Error(ErrorKind::model, "model file's adjusting map " + name + " has the wrong size");
+    const auto finite = [](const std::vector<float>& v) { return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); }); };
+    if (!finite(A->second) || !finite(b->second)) throw Error(ErrorKind::model, "model file's adjusting map " + name + " is not all finite");
     return {to_tensor(A->second, n, n), to_tensor(b->second, 1, n).view({n})};
 }
 
@@ -119,6 +136,7 @@ std::int64_t Detector::parameter_count() const {
 
 Detector Detector::train(const Series& series, ModelConfig model, const TrainConfig& train,
                          const ThresholdConfig& threshold, const Progress& progress) {
+    check_shape(series);
     model.n_metrics = series.n_metrics;
     model.validate();
     train.validate();
@@ -151,11 +169,12 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
     const auto held_out = static_cast<std::int64_t>(static_cast<double>(windows.size(0)) * train.val_fraction);
     if (held_out >= kMinCalibrationRows) scores.erase(scores.begin(), scores.end() - held_out);
     state->training["threshold_rows"] = scores.size();
-    set_threshold(*state, scores);
+    set_threshold(*state, scores, series.source);
     return Detector(state);
 }
 
 ScoreResult Detector::score(const Series& series) const {
+    check_shape(series);
     const auto& s = *state_;
     auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window));
     ScoreResult result;
@@ -167,7 +186,7 @@ ScoreResult Detector::score(const Series& series) const {
     result.threshold = s.threshold;
     if (s.warmup_rows > 0) {  // recalibrated by warm-up: SPOT on the first scores of this series
         const auto n = std::min<std::size_t>(static_cast<std::size_t>(s.warmup_rows), result.scores.size());
-        result.threshold = fit_threshold(s.threshold_config, {result.scores.begin(), result.scores.begin() + static_cast<std::ptrdiff_t>(n)}).value;
+        result.threshold = fit_threshold(s.threshold_config, {result.scores.begin(), result.scores.begin() + static_cast<std::ptrdiff_t>(n)}, series.source).value;
     }
     result.anomalies.reserve(result.scores.size());
     for (double v : result.scores) result.anomalies.push_back(v > result.threshold ? 1 : 0);
@@ -176,6 +195,7 @@ ScoreResult Detector::score(const Series& series) const {
 
 std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, const RetrainConfig& config) const {
     config.validate();
+    check_shape(new_rows);
     core::reset_peak_rss();
     const core::Timer total;
     const auto& old = *state_;
@@ -266,6 +286,9 @@ Detector Detector::load(const std::string& path) {
         if (file.meta.value("kind", "") != kKind)
             throw Error(ErrorKind::model, "not a lara detector (metadata kind is not \"" + std::string(kKind) + "\")");
         const auto model = ModelConfig::from_json(file.meta.at("model"));
+        // Only files older than version 3 may leave the activation out (they meant ReLU).
+        if (file.version >= 3 && model.arch == "mlp" && !file.meta.at("model").contains("activation"))
+            throw Error(ErrorKind::model, "model.activation is missing (format version " + std::to_string(file.version) + " names it)");
         auto state = std::make_shared<State>(model, TrainConfig::from_json(file.meta.at("train")),
                                              ThresholdConfig::from_json(file.meta.at("threshold_config")),
                                              data::Normalizer::from_json(file.meta.at("normalizer")),
@@ -280,6 +303,7 @@ Detector Detector::load(const std::string& path) {
         state->training = file.meta.at("training");
         state->history = file.meta.at("history");
         state->generation = file.meta.at("generation");
+        state->format_version = file.version;
         auto vae = state->adjusted.vae();
         model::import_weights(*vae, file.sections);
         vae->eval();
@@ -309,7 +333,7 @@ nlohmann::json Detector::info() const {
             {"parameters", parameter_count()},
             {"maps", {{"z_identity", s.adjusted.z_map().is_identity()}, {"x_identity", s.adjusted.x_map().is_identity()},
                       {"x_over_window", s.adjusted.x_map_over_window()}}},
-            {"format_version", persist::kFormatVersion}};
+            {"format_version", s.format_version > 0 ? s.format_version : persist::kFormatVersion}};
 }
 
 }  // namespace lara

@@ -24,6 +24,7 @@ struct Detector::State {
     nlohmann::json training;      // what training did: rows, epochs, losses, seconds
     nlohmann::json history = nlohmann::json::array();  // one entry per retraining
     std::int64_t generation = 0;
+    std::uint32_t format_version = 0; // of the file it was loaded from; 0 when built in memory
 };
 
 }  // namespace lara

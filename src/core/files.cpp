@@ -1,29 +1,76 @@
 #include "lara/files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 namespace lara {
+namespace fs = std::filesystem;
+namespace {
+
+//! Writes all of `bytes` to `fd`; false (errno set) on failure.
+bool write_all(int fd, const std::string& bytes) {
+    const char* p = bytes.data();
+    std::size_t left = bytes.size();
+    while (left > 0) {
+        const auto n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+[[noreturn]] void fail(ErrorKind kind, const std::string& path, const std::string& what, int error_number) {
+    throw Error(kind, path + ": cannot " + what + " (" + std::strerror(error_number) + ")");
+}
+
+//! A device or pipe (/dev/stdout, /dev/null, a FIFO) has no file to leave half-written: the bytes
+//! go straight to it, and the node itself stays.
+void write_to_stream(const std::string& path, const std::string& bytes, ErrorKind kind) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail(kind, path, "open it for writing", errno);
+    const bool ok = write_all(fd, bytes);
+    const int error_number = errno;
+    ::close(fd);
+    if (!ok) fail(kind, path, "write to it", error_number);
+}
+
+}  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& bytes, ErrorKind kind) {
-    std::filesystem::path temp(path);
-    temp += ".tmp-" + std::to_string(std::random_device{}());
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(temp, ignored);
-            throw Error(kind, path + ": cannot write the file");
-        }
+    if (path.empty()) throw Error(kind, "an output path is empty");
+    // A symbolic link is followed, so that the file it points to is replaced and the link stays.
+    std::error_code error;  // a path that does not exist yet is the usual case, not an error
+    fs::path target = path;
+    if (fs::is_symlink(fs::symlink_status(path, error))) {
+        target = fs::weakly_canonical(path, error);
+        if (error) fail(kind, path, "follow the link", error.value());
     }
-    std::error_code error;
-    std::filesystem::rename(temp, path, error);
-    if (error) {
-        std::filesystem::remove(temp, error);
-        throw Error(kind, path + ": cannot move the file into place");
+    const auto status = fs::status(target, error);
+    if (fs::is_directory(status)) throw Error(kind, path + ": is a directory, not a file");
+    if (fs::exists(status) && !fs::is_regular_file(status)) return write_to_stream(target.string(), bytes, kind);
+
+    fs::path temp = target;
+    temp += ".tmp-" + std::to_string(std::random_device{}());
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) fail(kind, path, "create a file beside it", errno);
+    // fsync before the rename: after a crash the name points at the old bytes or all of the new.
+    const bool ok = write_all(fd, bytes) && ::fsync(fd) == 0;
+    const int error_number = errno;
+    if (::close(fd) != 0 || !ok) {
+        fs::remove(temp, error);
+        fail(kind, path, "write the file", ok ? errno : error_number);
+    }
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+        const int rename_error = errno;
+        fs::remove(temp, error);
+        fail(kind, path, "move the file into place", rename_error);
     }
 }
 

@@ -214,15 +214,27 @@ bool is_time_name(std::string_view name) {
     return lower == "time" || lower == "timestamp" || lower == "date" || lower == "datetime" || lower == "ts";
 }
 
-bool is_header(const std::vector<Field>& fields, TimestampColumn mode) {
+//! The first line is a header when it starts with a time column's name or when none of its fields
+//! is a number; a data row is all numbers. A line of both is refused rather than guessed at: taking
+//! "1,NA,3" for a header would drop a row and shift every score against its label. (A header of
+//! numbers only, such as pandas' "0,1,2", cannot be told from data and is read as a row.)
+bool is_header(const std::string& path, std::string_view line, const std::vector<Field>& fields, TimestampColumn mode) {
+    if (!fields.empty() && is_time_name(fields[0].text)) return true;
     double ignored = 0.0;
+    const Field* text_field = nullptr;
+    const Field* number_field = nullptr;
     for (std::size_t i = 0; i < fields.size(); ++i) {
         const std::string_view text = fields[i].text;
         if (text.empty()) continue;
-        if (i == 0 && mode != TimestampColumn::none && parse_timestamp(text, ignored)) continue;
-        if (!parse_double(text, ignored)) return true;
+        const bool number = (i == 0 && mode != TimestampColumn::none && parse_timestamp(text, ignored)) || parse_double(text, ignored);
+        const Field*& first = number ? number_field : text_field;
+        if (!first) first = &fields[i];
     }
-    return false;
+    if (text_field && number_field)
+        fail_at({path, 1, line}, text_field->offset,
+                "the first line mixes names and numbers (" + quoted(text_field->text) + " and " + quoted(number_field->text) +
+                    "): a header names every column with a name, a data row has only numbers");
+    return text_field != nullptr;
 }
 
 //! Checks [from, to) against a file of `rows` data rows and returns the end row (to = -1 → rows;
@@ -270,7 +282,7 @@ Series read_series(const std::string& path, const ReadOptions& options) {
 
     std::string_view line = first_line(path, lines);
     split_fields(line, fields);
-    const bool header = is_header(fields, options.timestamp);
+    const bool header = is_header(path, line, fields, options.timestamp);
     const std::vector<Field> header_fields = header ? fields : std::vector<Field>();
 
     const std::int64_t rows = header ? lines.count_remaining_rows() : lines.count_remaining_rows() + 1;

@@ -54,6 +54,10 @@ Normalizer Normalizer::from_json(const nlohmann::json& json) {
     n.clip_ = json.at("clip").get<double>();
     if (n.mean_.size() != n.scale_.size() || n.mean_.empty())
         throw Error(ErrorKind::model, "normaliser: mean and scale lengths differ");
+    for (std::size_t j = 0; j < n.mean_.size(); ++j)
+        if (!std::isfinite(n.mean_[j]) || !std::isfinite(n.scale_[j]) || n.scale_[j] <= 0)
+            throw Error(ErrorKind::model, "normaliser: metric " + std::to_string(j) + " needs a finite mean and a positive scale");
+    if (!(n.clip_ > 0)) throw Error(ErrorKind::model, "normaliser: clip must be positive");
     return n;
 }
 

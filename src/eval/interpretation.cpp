@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -57,6 +58,7 @@ InterpretationSegment parse_line(std::string_view line, SegmentEnd end, const st
 }  // namespace
 
 std::vector<InterpretationSegment> read_interpretation(const std::string& path, SegmentEnd end) {
+    if (std::filesystem::is_directory(path)) throw Error(ErrorKind::data, path + ": is a directory, not a interpretation label file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(ErrorKind::data, path + ": cannot open the interpretation label file");
     std::vector<InterpretationSegment> segments;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <string_view>
 
@@ -107,6 +108,7 @@ void read_row(std::string_view line, ScoreFile& out, const Where& where) {
 }  // namespace
 
 ScoreFile read_score_file(const std::string& path) {
+    if (std::filesystem::is_directory(path)) throw Error(ErrorKind::data, path + ": is a directory, not a score file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(ErrorKind::data, path + ": cannot open the score file");
     ScoreFile out;

@@ -62,7 +62,9 @@ void import_weights(Vae& vae, const std::map<std::string, std::vector<float>>& s
         if (static_cast<std::int64_t>(found->second.size()) != item.value().numel())
             throw Error(ErrorKind::model, "model file has " + std::to_string(found->second.size()) + " values for " +
                                               item.key() + ", the architecture needs " + std::to_string(item.value().numel()));
-        item.value().copy_(torch::from_blob(const_cast<float*>(found->second.data()), item.value().sizes()));
+        const auto values = torch::from_blob(const_cast<float*>(found->second.data()), item.value().sizes());
+        if (!torch::isfinite(values).all().item<bool>()) throw Error(ErrorKind::model, "the weights of " + item.key() + " are not all finite");
+        item.value().copy_(values);
     }
 }
 

@@ -1,6 +1,7 @@
 #include "persist/model_file.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -76,9 +77,11 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 }
 
 ModelFile read_model_file(const std::string& path) {
+    if (std::filesystem::is_directory(path)) throw Error(ErrorKind::model, path + ": is a directory, not a model file");
     std::ifstream stream(path, std::ios::binary);
     if (!stream) throw Error(ErrorKind::model, path + ": cannot open the model file");
-    const std::string bytes((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+    std::string bytes((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+    if (stream.bad()) throw Error(ErrorKind::model, path + ": cannot read the model file");
 
     if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
         throw Error(ErrorKind::model, path + ": not a lara model file (bad magic; expected \"LARAMODL\")");
@@ -115,7 +118,8 @@ ModelFile read_model_file(const std::string& path) {
         const char* data = cursor.take(count * sizeof(float), "section data");
         std::vector<float> values(count);
         std::memcpy(values.data(), data, count * sizeof(float));
-        file.sections.emplace(std::string(name, name_size), std::move(values));
+        if (!file.sections.emplace(std::string(name, name_size), std::move(values)).second)
+            throw Error(ErrorKind::model, path + ": section \"" + std::string(name, name_size) + "\" appears twice");
     }
     if (!cursor.done()) throw Error(ErrorKind::model, path + ": unexpected bytes after the last section");
     return file;

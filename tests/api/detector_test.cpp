@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -140,6 +143,46 @@ TEST_F(DetectorTest, RefusesACorruptedTruncatedOrForeignModel) {
     expect_model_error(dir.file("other.lara"), "not a lara detector");
 }
 
+TEST_F(DetectorTest, RefusesAWellSealedFileWithNonFiniteWeightsOrABadNormaliser) {
+    lara::test::TempDir dir;
+    detector_->save(dir.file("m.lara"));
+    const auto good = lara::persist::read_model_file(dir.file("m.lara"));
+    auto file = good;
+    const auto weight = std::find_if(file.sections.begin(), file.sections.end(), [](const auto& s) { return s.first.rfind("weights/", 0) == 0; });
+    ASSERT_NE(weight, file.sections.end());
+    weight->second[0] = std::numeric_limits<float>::quiet_NaN();
+    lara::persist::write_model_file(dir.file("nan.lara"), file);
+    expect_model_error(dir.file("nan.lara"), "are not all finite");
+    file = good;
+    file.sections.at("maps/x_b")[0] = std::numeric_limits<float>::infinity();
+    lara::persist::write_model_file(dir.file("inf.lara"), file);
+    expect_model_error(dir.file("inf.lara"), "adjusting map x is not all finite");
+    file = good;
+    file.meta["normalizer"]["scale"][1] = 0.0;
+    lara::persist::write_model_file(dir.file("scale.lara"), file);
+    expect_model_error(dir.file("scale.lara"), "metric 1 needs a finite mean and a positive scale");
+    file = good;
+    file.meta["normalizer"]["clip"] = -1.0;
+    lara::persist::write_model_file(dir.file("clip.lara"), file);
+    expect_model_error(dir.file("clip.lara"), "clip must be positive");
+}
+
+TEST_F(DetectorTest, RefusesASeriesWhoseValuesDoNotMatchItsShape) {
+    auto series = synthetic_->series.slice(1500, 1600);
+    series.values.pop_back();
+    for (const auto& call : std::vector<std::function<void()>>{[&] { detector_->score(series); },
+                                                              [&] { detector_->retrain(series, {}); },
+                                                              [&] { lara::Detector::train(series, {}, {}, {}); }}) {
+        try {
+            call();
+            ADD_FAILURE() << "a series of the wrong size was accepted";
+        } catch (const lara::Error& e) {
+            EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+            EXPECT_NE(std::string(e.what()).find("values, not 100 rows"), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST_F(DetectorTest, LoadsAVersion1FileWithIdentityMaps) {
     lara::test::TempDir dir;
     detector_->save(dir.file("v2.lara"));
@@ -172,7 +215,13 @@ TEST_F(DetectorTest, TheActivationIsSavedAndFilesBeforeVersion3LoadWithReluLayer
     file.version = 2;
     file.meta["model"].erase("activation");
     lara::persist::write_model_file(dir.file("v2.lara"), file);
-    EXPECT_EQ(lara::Detector::load(dir.file("v2.lara")).score(test).scores, relu.score(test).scores);
+    const auto v2 = lara::Detector::load(dir.file("v2.lara"));
+    EXPECT_EQ(v2.score(test).scores, relu.score(test).scores);
+    EXPECT_EQ(v2.info()["format_version"], 2);
+    // From version 3 on the field is required: its absence is a malformed file, not ReLU.
+    file.version = 3;
+    lara::persist::write_model_file(dir.file("v3-without.lara"), file);
+    expect_model_error(dir.file("v3-without.lara"), "model.activation is missing");
 
     const auto smooth = train_small(lara::ModelConfig{}.activation);
     smooth.save(dir.file("softplus.lara"));

@@ -91,6 +91,20 @@ expect_code 3 "foreign model" "$lara" info --model "$dir/data.csv"
 expect_code 1 "unknown option" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --bogus
 expect_code 1 "bad architecture" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --arch cnn
 [ ! -e "$dir/x.lara" ] || fail "a failed train left a model file"
+printf '1,NA,3,4\n1,2,3,4\n' >"$dir/mixed.csv"
+expect_code 2 "first line of numbers and text" "$lara" score --model "$dir/m.lara" --data "$dir/mixed.csv"
+grep -q 'mixed.csv:1:3: the first line mixes names and numbers' "$dir/err" || fail "mixed first line: $(cat "$dir/err")"
+expect_code 2 "missing data file" "$lara" score --model "$dir/m.lara" --data "$dir/absent.csv"
+grep -q 'absent.csv: cannot open' "$dir/err" || fail "missing data file: $(cat "$dir/err")"
+mkdir -p "$dir/folder"
+expect_code 3 "a directory as the model" "$lara" info --model "$dir/folder"
+grep -q 'folder: is a directory' "$dir/err" || fail "directory model: $(cat "$dir/err")"
+expect_code 1 "timestamp by number" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --timestamp 2
+expect_code 1 "train into a missing folder" "$lara" train --data "$dir/data.csv" --out "$dir/nowhere/x.lara" --quiet
+grep -q 'nowhere does not exist' "$dir/err" || fail "missing output folder: $(cat "$dir/err")"
+expect_code 1 "loss curve into a directory" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 \
+    --out "$dir/r5.lara" --loss-curve "$dir/folder"
+[ ! -e "$dir/r5.lara" ] || fail "a retrain whose loss curve could not be written left a model"
 expect_code 0 "help" "$lara" score --help
 
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"

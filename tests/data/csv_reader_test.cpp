@@ -80,8 +80,8 @@ TEST(CsvReader, ReadsHeaderlessNumbers) {
 
 TEST(CsvReader, HeaderGivesMetricNames) {
     lara::test::TempDir dir;
-    const Series s = lara::read_series(dir.write("h.csv", "cpu,mem,1\n1,2,3\n"));
-    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"cpu", "mem", "1"}));
+    const Series s = lara::read_series(dir.write("h.csv", "cpu,mem,disk 1\n1,2,3\n"));
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"cpu", "mem", "disk 1"}));
     EXPECT_EQ(s.n_rows, 1);
     EXPECT_EQ(s.values, (std::vector<float>{1, 2, 3}));
 }
@@ -92,6 +92,20 @@ TEST(CsvReader, FirstLineOfNumbersNanAndEmptyIsNotAHeader) {
     const Error e = error_of([&] { lara::read_series(dir.write("d.csv", "1,nan,\n2,3,4\n")); });
     EXPECT_EQ(e.kind(), ErrorKind::data);
     EXPECT_NE(std::string(e.what()).find("d.csv:1:3: field 2 is NaN"), std::string::npos) << e.what();
+}
+
+TEST(CsvReader, AFirstLineOfNumbersAndTextIsRefusedNotTakenForAHeader) {
+    lara::test::TempDir dir;
+    // Taken for a header, "1,NA,3" would drop a row and shift every score against its label.
+    const Error e = error_of([&] { lara::read_series(dir.write("d.csv", "1,NA,3\n2,3,4\n")); });
+    EXPECT_EQ(e.kind(), ErrorKind::data);
+    EXPECT_NE(std::string(e.what()).find("d.csv:1:3: the first line mixes names and numbers (\"NA\" and \"1\")"), std::string::npos) << e.what();
+    // So is a header with a number for a name: it cannot be told from such a row.
+    EXPECT_EQ(error_of([&] { lara::read_series(dir.write("h.csv", "cpu,mem,1\n1,2,3\n")); }).kind(), ErrorKind::data);
+    // A time column's name starts a header even when the metric names are numbers (pandas).
+    const Series s = lara::read_series(dir.write("t.csv", "timestamp,0,1\n2024-01-01T00:00:00,1,2\n2024-01-01T00:05:00,3,4\n"));
+    EXPECT_EQ(s.n_rows, 2);
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"0", "1"}));
 }
 
 TEST(CsvReader, AcceptsWhitespacePlusSignCrlfAndBom) {

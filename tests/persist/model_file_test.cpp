@@ -2,6 +2,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "lara/error.h"
 #include "persist/model_file.h"
@@ -108,4 +109,25 @@ TEST(ModelFile, RefusesAnUnknownVersionButReadsOlderOnes) {
     file.version = 1;
     lara::persist::write_model_file(dir.file("old.lara"), file);
     EXPECT_EQ(lara::persist::read_model_file(dir.file("old.lara")).version, 1u);
+}
+
+TEST(ModelFile, RefusesADirectoryAndASectionThatAppearsTwice) {
+    lara::test::TempDir dir;
+    std::filesystem::create_directory(dir.file("folder.lara"));
+    expect_refused(dir.file("folder.lara"), "is a directory");
+    // Two sections of one name, sealed with a valid checksum: the second would silently win.
+    lara::persist::ModelFile file;
+    file.meta = {{"kind", "test"}};
+    file.sections["aa"] = {1.0f};
+    file.sections["ab"] = {2.0f};
+    lara::persist::write_model_file(dir.file("m.lara"), file);
+    auto bytes = read_bytes(dir.file("m.lara"));
+    const auto at = bytes.rfind("ab");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at + 1] = 'a';
+    bytes.resize(bytes.size() - 4);
+    const auto crc = static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+    bytes.append(reinterpret_cast<const char*>(&crc), 4);
+    write_bytes(dir.file("twice.lara"), bytes);
+    expect_refused(dir.file("twice.lara"), "section \"aa\" appears twice");
 }

@@ -1,0 +1,62 @@
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "lara/files.h"
+#include "support/test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST(WriteFileAtomically, ReplacesTheFileALinkPointsToAndKeepsTheLink) {
+    lara::test::TempDir dir;
+    const auto target = dir.write("target.csv", "old");
+    fs::create_symlink(target, dir.file("link.csv"));
+    lara::write_file_atomically(dir.file("link.csv"), "new");
+    EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dir.file("link.csv"))));
+    EXPECT_EQ(read_text(target), "new");
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 2) << "a temporary file was left";
+}
+
+TEST(WriteFileAtomically, WritesIntoAPipeAndLeavesItAPipe) {
+    lara::test::TempDir dir;
+    const auto fifo = dir.file("pipe");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string received;
+    std::thread reader([&] { received = read_text(fifo); });
+    lara::write_file_atomically(fifo, "streamed");
+    reader.join();
+    EXPECT_EQ(received, "streamed");
+    EXPECT_TRUE(fs::is_fifo(fifo));
+}
+
+TEST(WriteFileAtomically, RefusesADirectoryAndNamesTheReasonOfAFailedWrite) {
+    lara::test::TempDir dir;
+    fs::create_directory(dir.file("folder"));
+    try {
+        lara::write_file_atomically(dir.file("folder"), "x", lara::ErrorKind::model);
+        FAIL() << "a directory was accepted";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::model);
+        EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(fs::is_directory(dir.file("folder")));
+    try {
+        lara::write_file_atomically(dir.file("missing/out.csv"), "x");
+        FAIL() << "a file in a missing folder was written";
+    } catch (const lara::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos) << e.what();
+    }
+}
