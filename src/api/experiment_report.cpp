@@ -213,7 +213,11 @@ std::string paired_lines(const std::vector<ExperimentRow>& rows, const std::vect
     for (const auto& row : baseline) base[{row.entity, row.seed, row.new_rows}] = &row;
     const auto interval = [](const eval::PairedSummary& p) {
         char text[96];
-        std::snprintf(text, sizeof text, "%+.3f [%+.3f, %+.3f] | %zu / %zu", p.mean, p.low, p.high, p.better, p.worse);
+        if (p.has_interval())
+            std::snprintf(text, sizeof text, "%+.3f [%+.3f, %+.3f] | %zu / %zu", p.mean, p.low, p.high, p.better, p.worse);
+        else
+            std::snprintf(text, sizeof text, "%+.3f (no interval below %zu entities) | %zu / %zu", p.mean, eval::kMinEntitiesForInterval,
+                          p.better, p.worse);
         return std::string(text);
     };
     std::string table;

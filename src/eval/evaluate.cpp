@@ -12,9 +12,11 @@
 namespace lara::eval {
 namespace {
 
-// The two data sets write `a-b` differently (eval/interpretation.h). A segment votes for a
-// convention when, read that way, its last row ends a labelled run: labelled, and the next row not.
-// Reading the file as inclusive first keeps ASD's one-row `a-a` segments legal.
+// The two data sets write `a-b` differently (eval/interpretation.h). The reading whose segments,
+// together, cover the labelled rows with fewer mistakes wins (exclusive on a tie); a vote of each
+// segment's own last row could be outvoted by overlapping segments. A file under which no segment
+// ends where a labelled run ends, either way, belongs to another series. Reading the file as
+// inclusive first keeps ASD's one-row `a-a` segments legal.
 SegmentEnd detect_segment_end(const std::string& interpretation, const std::vector<int>& labels,
                               const std::string& labels_name) {
     const auto n = static_cast<std::int64_t>(labels.size());
@@ -22,16 +24,26 @@ SegmentEnd detect_segment_end(const std::string& interpretation, const std::vect
         return row >= 0 && row < n && labels[static_cast<std::size_t>(row)] != 0;
     };
     const auto ends_run = [&](std::int64_t row) { return labelled(row) && !labelled(row + 1); };
-    std::int64_t exclusive = 0, inclusive = 0;
-    for (const auto& segment : read_interpretation(interpretation, SegmentEnd::inclusive)) {
+    const auto segments = read_interpretation(interpretation, SegmentEnd::inclusive);
+    bool any_agrees = false;
+    for (const auto& segment : segments) {
         const std::int64_t b = segment.end - 1;
-        exclusive += b > segment.begin && ends_run(b - 1);
-        inclusive += ends_run(b);
+        any_agrees = any_agrees || (b > segment.begin && ends_run(b - 1)) || ends_run(b);
     }
-    if (exclusive == 0 && inclusive == 0)
+    if (!any_agrees)
         throw Error(ErrorKind::data, interpretation + ": no segment ends where a labelled run of " + labels_name +
                                          " ends, whether 'a-b' is read as rows [a, b) or [a, b]");
-    return inclusive > exclusive ? SegmentEnd::inclusive : SegmentEnd::exclusive;
+    // Rows where the union of the segments, read one way, disagrees with the labels.
+    const auto mistakes = [&](std::int64_t shorten) {
+        std::vector<char> covered(labels.size(), 0);
+        for (const auto& segment : segments)
+            for (std::int64_t row = std::max<std::int64_t>(segment.begin, 0); row < std::min(segment.end - shorten, n); ++row)
+                covered[static_cast<std::size_t>(row)] = 1;
+        std::int64_t count = 0;
+        for (std::int64_t row = 0; row < n; ++row) count += (covered[static_cast<std::size_t>(row)] != 0) != labelled(row);
+        return count;
+    };
+    return mistakes(0) < mistakes(1) ? SegmentEnd::inclusive : SegmentEnd::exclusive;
 }
 
 }  // namespace

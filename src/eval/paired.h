@@ -16,11 +16,18 @@ struct Difference {
     double value = 0;
 };
 
+//! Below this many entities the percentile bootstrap says little: with 2 entities its interval is
+//! exactly [min, max] of their means, so any two that move the same way would "exclude 0".
+constexpr std::size_t kMinEntitiesForInterval = 5;
+
 struct PairedSummary {
     std::size_t entities = 0;
     double mean = 0;          // the mean over entities of each entity's mean difference
     double low = 0, high = 0; // 95% percentile-bootstrap interval of that mean
     std::size_t better = 0, worse = 0;  // entities whose mean difference is > 0, < 0
+
+    //! Whether [low, high] is worth reporting (see kMinEntitiesForInterval).
+    bool has_interval() const { return entities >= kMinEntitiesForInterval; }
 };
 
 //! The bootstrap resamples whole entities (with replacement), keeping each entity's seeds

@@ -41,7 +41,8 @@ std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"
 
 double parse_number(const Field& field, const char* name, const Where& where) {
     double value = 0;
-    // from_chars reads "nan", but a NaN score cannot be ranked against a threshold.
+    // from_chars reads "nan" and "inf": an infinite score (a row of probability 0) ranks and
+    // compares with a threshold, a NaN score cannot.
     if (!parse_whole(field.text, value) || std::isnan(value))
         where.fail(field.column, std::string(name) + " " + quoted(field.text) + " is not a number");
     return value;

@@ -41,13 +41,13 @@ TEST(CompareExperiments, PairsRowsOnEntitySeedAndKAndAveragesSeedsFirst) {
                                        row("e1", "random", 0, 0.0, 0.1)});
     const auto md = lara::compare_experiments(a, b);
     EXPECT_NE(md.find("## K = 43"), std::string::npos) << md;
-    EXPECT_NE(md.find("| lara | 2 | +0.050 ["), std::string::npos) << md;
-    EXPECT_NE(md.find("] | 1 / 1 | +0.050 ["), std::string::npos) << md;  // best_f1: e1 +0.1, e2 0
+    EXPECT_NE(md.find("| lara | 2 | +0.050 (no interval below 5 entities) | 1 / 1 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| 1 / 1 | +0.050 (no interval below 5 entities) | 1 / 0 |"), std::string::npos) << md;  // best_f1: e1 +0.1, e2 0
     EXPECT_EQ(md.find("| random |"), std::string::npos) << md;              // not compared unless asked
 
-    // One entity only: its interval has nothing to resample but itself.
+    // One entity only: too few for an interval.
     const auto e1 = lara::compare_experiments(a, b, {"lara"}, {"e1"});
-    EXPECT_NE(e1.find("| lara | 1 | +0.150 [+0.150, +0.150] | 1 / 0 |"), std::string::npos) << e1;
+    EXPECT_NE(e1.find("| lara | 1 | +0.150 (no interval below 5 entities) | 1 / 0 |"), std::string::npos) << e1;
 
     try {
         lara::compare_experiments(a, b, {"lara"}, {"e3"});

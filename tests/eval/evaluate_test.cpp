@@ -140,6 +140,20 @@ TEST(Evaluate, HitRateAsdConvention) {
     EXPECT_DOUBLE_EQ(result["hitrate_150"].get<double>(), 0.7);
 }
 
+TEST(Evaluate, OverlappingSegmentsDoNotOutvoteTheConventionTheirUnionFits) {
+    test::TempDir dir;
+    // Rows 39..42 labelled. Read as [a, b), `40-42`, `41-43` and `39-42` cover exactly them; read
+    // as [a, b], they cover row 43 too. Yet two of the three segments end, as [a, b], on row 42,
+    // where the labelled run ends: a vote of last rows would pick the wrong reading.
+    std::string labels_text;
+    for (int row = 0; row < 50; ++row) labels_text += (row >= 39 && row <= 42) ? "1\n" : "0\n";
+    std::string scores = header;
+    for (int row = 0; row < 50; ++row) scores += std::to_string(row) + ",0.5,0.6,0,0;1\n";
+    const auto result = evaluate({dir.write("scores.csv", scores), dir.write("labels.txt", labels_text),
+                                  dir.write("overlap.txt", "40-42:1\n41-43:1\n39-42:1\n")});
+    EXPECT_EQ(result["interpretation_end"], "exclusive");
+}
+
 TEST(Evaluate, InterpretationThatFitsNoConventionIsRejected) {
     test::TempDir dir;
     // Rows 1..3 are unlabelled, so `1-3` ends no labelled run either way.

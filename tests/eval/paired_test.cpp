@@ -58,3 +58,14 @@ TEST(Paired, NoDifferencesOrTooFewResamplesAreRefused) {
     EXPECT_THROW(paired_summary({}), lara::Error);
     EXPECT_THROW(paired_summary({{"a", 1.0}}, 1), lara::Error);
 }
+
+TEST(Paired, FewerThanFiveEntitiesGiveNoInterval) {
+    // Two entities: the percentile interval is exactly [min, max] of their means, which excludes 0
+    // whenever both moved the same way. It is not reported.
+    const auto two = paired_summary({{"a", 0.0066}, {"b", 0.1143}});
+    EXPECT_DOUBLE_EQ(two.low, 0.0066);
+    EXPECT_DOUBLE_EQ(two.high, 0.1143);
+    EXPECT_FALSE(two.has_interval());
+    EXPECT_FALSE(paired_summary({{"a", 1.0}, {"b", 2.0}, {"c", 3.0}, {"d", 4.0}}).has_interval());
+    EXPECT_TRUE(paired_summary({{"a", 1.0}, {"b", 2.0}, {"c", 3.0}, {"d", 4.0}, {"e", 5.0}}).has_interval());
+}
