@@ -40,7 +40,7 @@ void add_retrain(CLI::App& app) {
     cmd->add_option("--recalibrate", o->config.recalibrate, "threshold after retraining")
         ->check(CLI::IsMember({"shift", "scale", "warmup", "keep"}))->capture_default_str();
     cmd->add_option("--warmup-rows", o->config.warmup_rows, "warmup: rows at the start of each scored series that set the threshold")->capture_default_str();
-    cmd->add_option("--seed", o->config.seed, "random seed")->capture_default_str();
+    add_seed_option(*cmd, o->config.seed);
     cmd->callback([o] {
         auto parse_ridge = [](const std::string& text, const char* flag) {
             try {

@@ -28,7 +28,7 @@ void add_train(CLI::App& app) {
     cmd->add_option("--lr", o->train.learning_rate, "Adam learning rate")->capture_default_str();
     cmd->add_option("--val-fraction", o->train.val_fraction, "latest share of windows held out for early stopping")->capture_default_str();
     cmd->add_option("--patience", o->train.patience, "early-stopping patience in epochs")->capture_default_str();
-    cmd->add_option("--seed", o->train.seed, "random seed")->capture_default_str();
+    add_seed_option(*cmd, o->train.seed);
     cmd->add_option("--risk", o->threshold.risk, "SPOT risk level q")->capture_default_str();
     cmd->add_option("--init-quantile", o->threshold.init_quantile, "SPOT initial quantile")->capture_default_str();
     cmd->add_option("--threshold", o->threshold.value, "a fixed threshold instead of SPOT")

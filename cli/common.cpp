@@ -2,6 +2,7 @@
 
 #include "lara/files.h"
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -25,6 +26,19 @@ Series DataOptions::load() const {
     options.fill = fill == "forward" ? FillPolicy::forward : FillPolicy::reject;
     options.timestamp = timestamp == "none" ? TimestampColumn::none : timestamp == "first" ? TimestampColumn::first : TimestampColumn::detect;
     return read_series(path, options);
+}
+
+void add_seed_option(CLI::App& command, std::uint64_t& seed) {
+    const CLI::Validator whole_number(
+        [](std::string& text) -> std::string {
+            std::uint64_t value = 0;
+            const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (text.empty() || status != std::errc() || end != text.data() + text.size())
+                return "a seed is a whole number from 0 to 18446744073709551615, not \"" + text + "\"";
+            return {};
+        },
+        "");
+    command.add_option("--seed", seed, "random seed")->check(whole_number)->capture_default_str();
 }
 
 void add_activation_option(CLI::App& command, std::string& activation) {

@@ -20,6 +20,10 @@ struct DataOptions {
     Series load() const;
 };
 
+//! --seed: CLI11 would wrap "-1" into 2⁶⁴ − 1 and clamp what does not fit; only digits that fit
+//! in 64 bits are a seed.
+void add_seed_option(CLI::App& command, std::uint64_t& seed);
+
 //! --activation relu|softplus|elu|silu|tanh (the mlp's hidden layers)
 void add_activation_option(CLI::App& command, std::string& activation);
 

@@ -105,6 +105,8 @@ grep -q 'nowhere does not exist' "$dir/err" || fail "missing output folder: $(ca
 expect_code 1 "loss curve into a directory" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 \
     --out "$dir/r5.lara" --loss-curve "$dir/folder"
 [ ! -e "$dir/r5.lara" ] || fail "a retrain whose loss curve could not be written left a model"
+expect_code 1 "a negative seed" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --seed -1
+grep -q 'a seed is a whole number' "$dir/err" || fail "negative seed: $(cat "$dir/err")"
 expect_code 0 "help" "$lara" score --help
 
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
