@@ -42,6 +42,9 @@ std::string read_file(const std::string& path) {
     if (in.bad()) throw Error(ErrorKind::data, path + ": cannot read: " + std::strerror(errno));
     // Spreadsheet exports often start with a UTF-8 byte-order mark; it is not part of the first field.
     if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    // Classic Mac OS ended lines with a carriage return alone: the file would read as one line.
+    if (text.find('\n') == std::string::npos && text.find('\r') + 1 < text.size())
+        throw Error(ErrorKind::data, path + ": its lines end with a carriage return alone (classic Mac OS); convert them to line feeds");
     return text;
 }
 

@@ -108,6 +108,13 @@ TEST(CsvReader, AFirstLineOfNumbersAndTextIsRefusedNotTakenForAHeader) {
     EXPECT_EQ(s.metric_names, (std::vector<std::string>{"0", "1"}));
 }
 
+TEST(CsvReader, LinesEndingInACarriageReturnAloneAreRefused) {
+    lara::test::TempDir dir;
+    const Error e = error_of([&] { lara::read_series(dir.write("mac.csv", "a,b\r1,2\r3,4\r")); });
+    EXPECT_EQ(e.kind(), ErrorKind::data);
+    EXPECT_NE(std::string(e.what()).find("mac.csv: its lines end with a carriage return alone"), std::string::npos) << e.what();
+}
+
 TEST(CsvReader, AcceptsWhitespacePlusSignCrlfAndBom) {
     lara::test::TempDir dir;
     const Series s = lara::read_series(dir.write("w.csv", "\xEF\xBB\xBF a , b\t\r\n 1 ,\t+2\r\n3,4\r\n"));
