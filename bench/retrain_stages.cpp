@@ -3,7 +3,8 @@
 // times the whole retraining against training; this says which part to make faster.
 //
 // The model: JumpStarter service 0 trained on rows [0, 5717) and retrained on the 43 rows after
-// (the real case) when the data folder is there, else the built-in synthetic service.
+// (the real case) when the data folder ($LARA_DATA_DIR, else ../shared/data) is there,
+// else the built-in synthetic service.
 // Every benchmark reports `decodes`: its time in units of one forward decoder pass over the 36
 // latents of one second-order expansion (m + 1 = 9 points of K = 4 windows), timed in the same
 // process, so that the numbers compare across machines.
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "data/normalizer.h"
@@ -34,7 +36,9 @@ struct Case {
 };
 
 Case make_case() {
-    const auto file = std::filesystem::path(LARA_SOURCE_DIR) / ".." / "shared" / "data" / "jumpstarter" / "Dataset2" / "train" / "service0.csv";
+    const char* env = std::getenv("LARA_DATA_DIR");
+    const auto data = env && *env ? std::filesystem::path(env) : std::filesystem::path(LARA_SOURCE_DIR) / ".." / "shared" / "data";
+    const auto file = data / "jumpstarter" / "Dataset2" / "train" / "service0.csv";
     const bool real = std::filesystem::exists(file);
     const Series all = real ? read_series(file.string()) : data::make_synthetic({}).series;
     const std::int64_t change = real ? 5717 : 6000;
