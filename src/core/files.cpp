@@ -72,6 +72,12 @@ void write_file_atomically(const std::string& path, const std::string& bytes, Er
         fs::remove(temp, error);
         fail(kind, path, "move the file into place", rename_error);
     }
+    // And the folder, so that the rename itself survives a crash (best effort: the file is whole).
+    const auto folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+    if (const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
 }
 
 }  // namespace lara
