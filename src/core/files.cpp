@@ -45,16 +45,18 @@ void write_to_stream(const std::string& path, const std::string& bytes, ErrorKin
 
 void write_file_atomically(const std::string& path, const std::string& bytes, ErrorKind kind) {
     if (path.empty()) throw Error(kind, "an output path is empty");
-    // A symbolic link is followed, so that the file it points to is replaced and the link stays.
     std::error_code error;  // a path that does not exist yet is the usual case, not an error
-    fs::path target = path;
-    if (fs::is_symlink(fs::symlink_status(path, error))) {
-        target = fs::weakly_canonical(path, error);
-        if (error) fail(kind, path, "follow the link", error.value());
-    }
-    const auto status = fs::status(target, error);
+    const auto status = fs::status(path, error);  // of what the path leads to, through any links
     if (fs::is_directory(status)) throw Error(kind, path + ": is a directory, not a file");
-    if (fs::exists(status) && !fs::is_regular_file(status)) return write_to_stream(target.string(), bytes, kind);
+    // /dev/stdout is a link to /proc/self/fd/1, whose "target" may be "pipe:[…]": open it as it is.
+    if (fs::exists(status) && !fs::is_regular_file(status)) return write_to_stream(path, bytes, kind);
+    // A symbolic link is followed, even to a file not there yet, so that the link stays.
+    fs::path target = path;
+    for (int hops = 0; fs::is_symlink(fs::symlink_status(target, error)); ++hops) {
+        const auto next = fs::read_symlink(target, error);
+        if (error || hops == 40) fail(kind, path, "follow the link", error ? error.value() : ELOOP);
+        target = next.is_absolute() ? next : target.parent_path() / next;
+    }
 
     fs::path temp = target;
     temp += ".tmp-" + std::to_string(std::random_device{}());

@@ -25,6 +25,9 @@ expect_code 0 "score" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv"
 sed -n 2p "$dir/scores.csv" | grep -Eq '^300,[-0-9.e+]+,[-0-9.e+]+,[01],[0-3];[0-3];[0-3]$' || fail "score row format: $(sed -n 2p "$dir/scores.csv")"
 expect_code 0 "score to stdout" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv"
 [ "$(wc -l <"$dir/out")" -eq 401 ] || fail "stdout scores: $(wc -l <"$dir/out") lines"
+# /dev/stdout, a link to the process's own descriptor, into a pipe.
+lines=$("$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --out /dev/stdout | wc -l)
+[ "$lines" -eq 401 ] || fail "--out /dev/stdout into a pipe: $lines lines"
 expect_code 0 "info" "$lara" info --model "$dir/m.lara"
 grep -q '"arch": "mlp"' "$dir/out" || fail "info lacks the architecture"
 expect_code 0 "retrain" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 --out "$dir/r.lara"

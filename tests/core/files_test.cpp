@@ -28,6 +28,12 @@ TEST(WriteFileAtomically, ReplacesTheFileALinkPointsToAndKeepsTheLink) {
     EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dir.file("link.csv"))));
     EXPECT_EQ(read_text(target), "new");
     EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 2) << "a temporary file was left";
+    // A link to a file not there yet (relative, through a second link) creates that file.
+    fs::create_symlink("later.csv", dir.file("first.csv"));
+    fs::create_symlink("first.csv", dir.file("second.csv"));
+    lara::write_file_atomically(dir.file("second.csv"), "created");
+    EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dir.file("second.csv"))));
+    EXPECT_EQ(read_text(dir.file("later.csv")), "created");
 }
 
 TEST(WriteFileAtomically, WritesIntoAPipeAndLeavesItAPipe) {
