@@ -69,6 +69,9 @@ void add_retrain(CLI::App& app) {
             write_output(o->curve, csv);
         }
         adapted.save(o->out);
+        if (!report.converged)
+            std::cerr << "warning: the iterative solver stopped at its iteration limit before the tolerance; the maps are not the "
+                         "optimum (--solver exact solves it directly)\n";
         std::cout << report.to_json().dump() << "\n";
     });
 }

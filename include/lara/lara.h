@@ -54,6 +54,7 @@ struct RetrainReport {
     std::int64_t n_ruminated = 0;             // LARA: windows that went through it
     std::int64_t newton_steps = 0;            // LARA, laplace proposal: Newton steps taken to the target's mode
     std::int64_t iterations = 0;              // LARA with the iterative solver
+    bool converged = true;                    // LARA, iterative solver: false when it ran out of iterations
     std::vector<double> loss_curve_z, loss_curve_x;
     double threshold_before = 0, threshold_after = 0;
 

@@ -115,7 +115,10 @@ nlohmann::json RetrainReport::to_json() const {
         j["ess"] = {{"mean", ess_mean}, {"min", ess_min}};
         j["newton_steps"] = newton_steps;
         j["n_ruminated_windows"] = n_ruminated;
-        if (iterations > 0) j["iterations"] = iterations;
+        if (iterations > 0) {
+            j["iterations"] = iterations;
+            j["converged"] = converged;
+        }
     }
     return j;
 }
@@ -222,6 +225,7 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
         report.newton_steps = fit.newton_steps;
         report.n_ruminated = fit.n_ruminated;
         report.iterations = fit.iterations;
+        report.converged = fit.converged;
         report.loss_curve_z = std::move(fit.loss_curve_z);
         report.loss_curve_x = std::move(fit.loss_curve_x);
     } else if (config.method == "finetune" || config.method == "scratch") {

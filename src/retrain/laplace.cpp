@@ -13,7 +13,7 @@ const double kLog2Pi = std::log(2.0 * M_PI);
 //! points uphill ("saddle-free" Newton).
 torch::Tensor saddle_free(const torch::Tensor& symmetric) {
     const auto [values, vectors] = torch::linalg_eigh(symmetric);
-    return torch::matmul(vectors * (values.abs() + 1e-3).unsqueeze(1), vectors.transpose(1, 2));
+    return torch::matmul(vectors * values.abs().clamp_min(1e-3).unsqueeze(1), vectors.transpose(1, 2));
 }
 
 // Forward differences along each latent axis: z and z + h e_i, i = 1..m, as [m + 1, K, m].
@@ -24,6 +24,13 @@ torch::Tensor probe_points(const torch::Tensor& z) {
 
 }  // namespace
 
+LogTarget LogTarget::of_windows(const model::Reconstructor& model, const torch::Tensor& windows) {
+    const auto x = windows.to(torch::kFloat64);
+    const auto centre = x.mean(1);
+    const auto scatter = (x - centre.unsqueeze(1)).square().sum(1);
+    return {model, centre.to(torch::kFloat32), scatter.to(torch::kFloat32), static_cast<double>(windows.size(1))};
+}
+
 torch::Tensor LogTarget::operator()(const torch::Tensor& z) const {
     const auto B = z.size(0), K = z.size(1), m = z.size(2);
     const auto p = model.decode(z.reshape({B * K, m}));
@@ -31,7 +38,7 @@ torch::Tensor LogTarget::operator()(const torch::Tensor& z) const {
 }
 
 torch::Tensor LogTarget::of(const torch::Tensor& z, const torch::Tensor& mean, const torch::Tensor& var) const {
-    const auto squares = S2 + mean * (count * mean - 2.0 * S1);
+    const auto squares = scatter + count * (centre - mean).square();
     const auto log_likelihood = -0.5 * (count * (kLog2Pi + var.log()) + squares / var).sum(2);
     return -0.5 * (z.square().sum(2) + static_cast<double>(z.size(2)) * kLog2Pi) + log_likelihood;
 }

@@ -11,11 +11,16 @@
 namespace lara::retrain {
 
 //! log p(z) + Σ_{j=0..n} log p(x_j | z) for the new windows x_0 and their n restored windows, from
-//! their sufficient statistics: Σ_j (x_j − μ)² = S2 − 2μ S1 + (n+1) μ², so one decode scores all.
+//! their sufficient statistics: Σ_j (x_j − μ)² = scatter + (n+1)(x̄ − μ)², so one decode scores all.
+//! Both terms are non-negative; the expanded form S2 − 2μ S1 + (n+1)μ² cancels in float32 and was
+//! off by about a nat for windows near the normaliser's clip.
 struct LogTarget {
     const model::Reconstructor& model;
-    torch::Tensor S1, S2;  // [K, w·d]: Σ_j x_j and Σ_j x_j²
-    double count;          // n + 1
+    torch::Tensor centre, scatter;  // [K, w·d]: x̄ = Σ_j x_j / (n+1) and Σ_j (x_j − x̄)²
+    double count;                   // n + 1
+
+    //! windows: [K, n + 1, w·d], each new window with its restored ones (float64 sums, float32 kept).
+    static LogTarget of_windows(const model::Reconstructor& model, const torch::Tensor& windows);
 
     //! z: [B, K, m] → [B, K].
     torch::Tensor operator()(const torch::Tensor& z) const;

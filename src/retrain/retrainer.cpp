@@ -104,6 +104,7 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
         z_new = stage.map;
         fit.objective_z = stage.objective;
         fit.iterations += stage.iterations;
+        fit.converged = fit.converged && stage.converged;
         fit.loss_curve_z = stage.loss_curve;
     }
     const bool over_window = config.x_map == "window";
@@ -118,6 +119,7 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
         x_new = stage.map;
         fit.objective_x = stage.objective;
         fit.iterations += stage.iterations;
+        fit.converged = fit.converged && stage.converged;
         fit.loss_curve_x = stage.loss_curve;
     }
     fit.model = current.composed_with(z_new, x_new);

@@ -19,6 +19,7 @@ struct LaraFit {
     std::int64_t newton_steps = 0;             // laplace proposal: steps taken to the target's mode
     std::int64_t n_ruminated = 0;              // windows that went through the ruminate block
     std::int64_t iterations = 0;               // iterative solver only, both stages
+    bool converged = true;                     // iterative solver: both stages met the tolerance
     std::vector<double> loss_curve_z, loss_curve_x;
 };
 

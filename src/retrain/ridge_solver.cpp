@@ -58,6 +58,7 @@ torch::Tensor accelerated_descent(const Quadratic& q, const RidgeOptions& option
     const double momentum = (std::sqrt(L) - std::sqrt(mu)) / (std::sqrt(L) + std::sqrt(mu));
     torch::Tensor X = torch::zeros_like(q.R), Y = X.clone();
     const double stop = options.tolerance * (1.0 + q.gradient(X).norm().item<double>());
+    fit.converged = false;
     for (std::int64_t it = 1; it <= options.max_iterations; ++it) {
         const auto grad = q.gradient(Y);
         const auto next = Y - grad / L;
@@ -65,7 +66,10 @@ torch::Tensor accelerated_descent(const Quadratic& q, const RidgeOptions& option
         X = next;
         fit.loss_curve.push_back(q.value(X));
         fit.iterations = it;
-        if (q.gradient(X).norm().item<double>() <= stop) break;
+        if (q.gradient(X).norm().item<double>() <= stop) {
+            fit.converged = true;
+            break;
+        }
     }
     return X;
 }

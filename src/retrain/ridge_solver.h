@@ -26,6 +26,7 @@ struct RidgeFit {
     AffineMap map;
     double objective = 0;            // f at the returned map
     std::int64_t iterations = 0;     // 0 for the exact solver
+    bool converged = true;           // iterative: false when max_iterations ran out first
     std::vector<double> loss_curve;  // iterative: f after each iteration
 };
 

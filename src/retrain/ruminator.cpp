@@ -21,7 +21,7 @@ Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor
     // a. Restored historical windows: decoder means at draws from q(z|x_k).
     const auto z_restore = model::Vae::sample(q, n).transpose(0, 1).reshape({K * n, m});
     const auto restored = model.decode(z_restore).mean.view({K, n, w, d});
-    const LogTarget target{model, (windows + restored.sum(1)).flatten(1), (windows.square() + restored.square().sum(1)).flatten(1), static_cast<double>(n + 1)};
+    const auto target = LogTarget::of_windows(model, torch::cat({windows.unsqueeze(1), restored}, 1).flatten(2));
 
     // b. Self-normalised importance sampling of E[z | x_k, x̄^(1..n)], in log space.
     Rumination out;

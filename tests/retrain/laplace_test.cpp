@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include "retrain/laplace.h"
 
 namespace {
@@ -42,7 +45,7 @@ private:
 lara::retrain::LogTarget target_of(const Decoder& model, double level = 0) {
     torch::manual_seed(4);
     const auto x = level + 0.8 * torch::randn({2, 5, 6});  // [K, n + 1, w·d]
-    return {model, x.sum(1), x.square().sum(1), 5.0};
+    return lara::retrain::LogTarget::of_windows(model, x);
 }
 
 //! Minus the Hessian [K, m, m] of the log target at z [K, m], by double backpropagation (the windows
@@ -65,6 +68,52 @@ double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
 }
 
 }  // namespace
+
+//! A decoder of 40 × 19 values near the normaliser's clip (10), with the floor's variance (0.05²):
+//! the regime of a new pattern whose metrics sit at the clip, as on JumpStarter.
+class NearTheClip : public lara::model::Reconstructor {
+public:
+    NearTheClip() {
+        config_.latent = 2;
+        config_.window = 40;
+        config_.n_metrics = 19;
+        torch::manual_seed(5);
+        A = torch::randn({760, 2});
+    }
+    const lara::ModelConfig& config() const override { return config_; }
+    lara::model::Gaussian encode(const torch::Tensor& x) const override {
+        return {torch::zeros({x.size(0), 2}), torch::ones({x.size(0), 2})};
+    }
+    lara::model::Gaussian decode(const torch::Tensor& z) const override {
+        const auto mean = 9.9 + 0.1 * torch::tanh(torch::matmul(z, A.t()));
+        return {mean.view({-1, 40, 19}), torch::full({z.size(0), 40, 19}, 0.0025)};
+    }
+    lara::model::Gaussian decode_last(const torch::Tensor& z) const override {
+        const auto p = decode(z);
+        return {p.mean.select(1, -1), p.var.select(1, -1)};
+    }
+    torch::Tensor A;
+
+private:
+    lara::ModelConfig config_;
+};
+
+TEST(Laplace, TheTargetEqualsTheDirectSumOverItsWindowsNearTheClip) {
+    // Σ_j log N(x_j | μ, var) + log N(z | 0, I), summed directly in float64, against the target
+    // from its statistics, for 11 windows near 10. The expanded S2 − 2μS1 + (n+1)μ² cancels in
+    // float32 there (S2 ≈ 1100 per value): it was off by more than the bound below.
+    const NearTheClip model;
+    torch::manual_seed(4);
+    const auto x = (9.95 + 0.05 * torch::randn({2, 11, 760})).clamp_max(10.0);
+    const auto target = lara::retrain::LogTarget::of_windows(model, x);
+    const auto z = torch::randn({3, 2, 2});
+    const auto p = model.decode(z.reshape({6, 2}));
+    const auto mean = p.mean.reshape({3, 2, 1, 760}).to(torch::kFloat64), var = p.var.reshape({3, 2, 1, 760}).to(torch::kFloat64);
+    const auto direct = (-0.5 * ((x.to(torch::kFloat64).unsqueeze(0) - mean).square() / var + var.log() + std::log(2 * M_PI))).sum({2, 3}) -
+                        0.5 * (z.to(torch::kFloat64).square().sum(2) + 2 * std::log(2 * M_PI));
+    const auto error = (target(z).to(torch::kFloat64) - direct).abs().max().item<double>();
+    EXPECT_LT(error, 0.1);
+}
 
 TEST(Laplace, TheExpansionIsTheTargetsValueGradientAndMinusHessian) {
     const Decoder model;

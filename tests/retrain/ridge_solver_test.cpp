@@ -44,6 +44,7 @@ TEST_P(RidgeForm, ExactAndIterativeSolversReachTheSameOptimum) {
         options.solver = "iterative";
         const auto iterative = fit_ridge(p.u, p.v, options);
         EXPECT_LT(max_diff(exact.map, iterative.map), 1e-4) << "N=" << N << " n=" << n;
+        EXPECT_TRUE(iterative.converged);
         EXPECT_NEAR(exact.objective, iterative.objective, 1e-8 * (1 + exact.objective));
         // The loss curve falls to the closed-form optimum and never below it.
         ASSERT_FALSE(iterative.loss_curve.empty());
@@ -52,6 +53,20 @@ TEST_P(RidgeForm, ExactAndIterativeSolversReachTheSameOptimum) {
         // The reported objective is the objective, computed independently from its definition.
         EXPECT_NEAR(exact.objective, ridge_objective(exact.map, p.u, p.v, options), 1e-6 * (1 + exact.objective));
     }
+}
+
+TEST_P(RidgeForm, AnIterativeFitCutShortSaysItDidNotConverge) {
+    const auto p = random_problem(160, 19, 7);
+    RidgeOptions options;
+    options.ridge = 1e-3;
+    options.diagonal = GetParam();
+    options.solver = "iterative";
+    options.max_iterations = 5;
+    const auto cut = fit_ridge(p.u, p.v, options);
+    EXPECT_EQ(cut.iterations, 5);
+    EXPECT_FALSE(cut.converged);
+    options.solver = "exact";
+    EXPECT_GT(cut.objective, fit_ridge(p.u, p.v, options).objective * (1 + 1e-6));
 }
 
 TEST_P(RidgeForm, TheOptimumBeatsEveryNearbyPoint) {
@@ -122,6 +137,12 @@ TEST(AffineMap, ComposesAndTilesAsFunctionComposition) {
     EXPECT_TRUE(torch::allclose(f.then(g).apply(u), g.apply(f.apply(u)), 1e-4, 1e-4));
     const auto var = torch::rand({10, 3});
     EXPECT_TRUE(torch::allclose(f.apply_var(var), torch::matmul(var, f.A.square().t()), 1e-5, 1e-6));
+    // The variance through a composed map is the diagonal of its whole covariance G F diag(v) Fᵀ Gᵀ,
+    // not the diagonal rule applied twice, which would forget the correlations F creates.
+    const auto GF = torch::matmul(g.A, f.A).to(torch::kFloat64);
+    const auto covariance_diagonal = torch::diagonal(torch::matmul(torch::matmul(GF, torch::diag(var[0].to(torch::kFloat64))), GF.t()));
+    EXPECT_TRUE(torch::allclose(f.then(g).apply_var(var)[0].to(torch::kFloat64), covariance_diagonal, 1e-4, 1e-5));
+    EXPECT_FALSE(torch::allclose(g.apply_var(f.apply_var(var))[0].to(torch::kFloat64), covariance_diagonal, 1e-2, 1e-3));
     const auto window = torch::randn({10, 4, 3});
     EXPECT_TRUE(torch::allclose(f.tiled(4).apply(window.flatten(1)).view({10, 4, 3}), f.apply(window), 1e-4, 1e-4));
 }
