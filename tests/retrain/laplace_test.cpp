@@ -1,43 +1,64 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdio>
 
 #include "retrain/laplace.h"
 
 namespace {
 
+//! What the test decoders share: latent 2, a standard-normal encoder, decode_last from decode.
+class TestDecoder : public lara::model::Reconstructor {
+public:
+    TestDecoder(std::int64_t window, std::int64_t metrics) {
+        config_.latent = 2;
+        config_.window = window;
+        config_.n_metrics = metrics;
+    }
+    const lara::ModelConfig& config() const override { return config_; }
+    lara::model::Gaussian encode(const torch::Tensor& x) const override {
+        return {torch::zeros({x.size(0), 2}), torch::ones({x.size(0), 2})};
+    }
+    lara::model::Gaussian decode_last(const torch::Tensor& z) const override {
+        const auto p = decode(z);
+        return {p.mean.select(1, -1), p.var.select(1, -1)};
+    }
+
+private:
+    lara::ModelConfig config_;
+};
+
 // A smooth decoder whose mean and variance both move with z, over windows of 3 steps × 2 metrics,
 // latent 2: mean = tanh(A z + a) and var = softplus(B z + b) + 0.1.
-class Decoder : public lara::model::Reconstructor {
+class Decoder : public TestDecoder {
 public:
-    Decoder() {
-        config_.latent = 2;
-        config_.window = 3;
-        config_.n_metrics = 2;
+    Decoder() : TestDecoder(3, 2) {
         torch::manual_seed(3);
         A = torch::randn({6, 2});
         a = 0.3 * torch::randn({6});
         B = 0.5 * torch::randn({6, 2});
         b = 0.5 * torch::randn({6});
     }
-    const lara::ModelConfig& config() const override { return config_; }
-    lara::model::Gaussian encode(const torch::Tensor& x) const override {
-        return {torch::zeros({x.size(0), 2}), torch::ones({x.size(0), 2})};
-    }
     lara::model::Gaussian decode(const torch::Tensor& z) const override {
         const auto mean = torch::tanh(torch::matmul(z, A.t()) + a);
         const auto var = torch::nn::functional::softplus(torch::matmul(z, B.t()) + b) + 0.1;
         return {mean.view({-1, 3, 2}), var.view({-1, 3, 2})};
     }
-    lara::model::Gaussian decode_last(const torch::Tensor& z) const override {
-        const auto p = decode(z);
-        return {p.mean.select(1, -1), p.var.select(1, -1)};
-    }
     torch::Tensor A, a, B, b;
+};
 
-private:
-    lara::ModelConfig config_;
+//! A decoder of 40 × 19 values near the normaliser's clip (10), with the floor's variance (0.05²):
+//! the regime of a new pattern whose metrics sit at the clip, as on JumpStarter.
+class NearTheClip : public TestDecoder {
+public:
+    NearTheClip() : TestDecoder(40, 19) {
+        torch::manual_seed(5);
+        A = torch::randn({760, 2});
+    }
+    lara::model::Gaussian decode(const torch::Tensor& z) const override {
+        const auto mean = 9.9 + 0.1 * torch::tanh(torch::matmul(z, A.t()));
+        return {mean.view({-1, 40, 19}), torch::full({z.size(0), 40, 19}, 0.0025)};
+    }
+    torch::Tensor A;
 };
 
 //! Two windows, each with 4 restored windows of evidence (count 5), as sufficient statistics; a
@@ -68,35 +89,6 @@ double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
 }
 
 }  // namespace
-
-//! A decoder of 40 × 19 values near the normaliser's clip (10), with the floor's variance (0.05²):
-//! the regime of a new pattern whose metrics sit at the clip, as on JumpStarter.
-class NearTheClip : public lara::model::Reconstructor {
-public:
-    NearTheClip() {
-        config_.latent = 2;
-        config_.window = 40;
-        config_.n_metrics = 19;
-        torch::manual_seed(5);
-        A = torch::randn({760, 2});
-    }
-    const lara::ModelConfig& config() const override { return config_; }
-    lara::model::Gaussian encode(const torch::Tensor& x) const override {
-        return {torch::zeros({x.size(0), 2}), torch::ones({x.size(0), 2})};
-    }
-    lara::model::Gaussian decode(const torch::Tensor& z) const override {
-        const auto mean = 9.9 + 0.1 * torch::tanh(torch::matmul(z, A.t()));
-        return {mean.view({-1, 40, 19}), torch::full({z.size(0), 40, 19}, 0.0025)};
-    }
-    lara::model::Gaussian decode_last(const torch::Tensor& z) const override {
-        const auto p = decode(z);
-        return {p.mean.select(1, -1), p.var.select(1, -1)};
-    }
-    torch::Tensor A;
-
-private:
-    lara::ModelConfig config_;
-};
 
 TEST(Laplace, TheTargetEqualsTheDirectSumOverItsWindowsNearTheClip) {
     // Σ_j log N(x_j | μ, var) + log N(z | 0, I), summed directly in float64, against the target
