@@ -1,4 +1,5 @@
 #include "lara/files.h"
+#include "core/read_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -6,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 namespace lara {
@@ -82,4 +84,19 @@ void write_file_atomically(const std::string& path, const std::string& bytes, Er
     }
 }
 
+namespace core {
+
+std::string read_whole_file(const std::string& path, ErrorKind kind) {
+    std::error_code ignored;
+    if (fs::is_directory(path, ignored)) throw Error(kind, path + ": is a directory, cannot open it as a file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(kind, path + ": cannot open: " + std::strerror(errno));
+    std::string bytes;
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw Error(kind, path + ": cannot read: " + std::strerror(errno));
+    return bytes;
+}
+
+}  // namespace core
 }  // namespace lara

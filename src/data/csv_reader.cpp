@@ -1,18 +1,15 @@
 // Readers for comma-separated series files and 0/1 label files (lara/series.h).
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/read_file.h"
 #include "lara/error.h"
 #include "lara/series.h"
 
@@ -32,14 +29,7 @@ bool is_blank(std::string_view line) {
 }
 
 std::string read_file(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw Error(ErrorKind::data, path + ": cannot open: is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::data, path + ": cannot open: " + std::strerror(errno));
-    std::string text;
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (in.bad()) throw Error(ErrorKind::data, path + ": cannot read: " + std::strerror(errno));
+    std::string text = core::read_whole_file(path, ErrorKind::data);
     // Spreadsheet exports often start with a UTF-8 byte-order mark; it is not part of the first field.
     if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
     // Classic Mac OS ended lines with a carriage return alone: the file would read as one line.

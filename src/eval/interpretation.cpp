@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
+#include <sstream>
 #include <string_view>
 
+#include "core/read_file.h"
 #include "lara/error.h"
 
 namespace lara::eval {
@@ -58,9 +58,7 @@ InterpretationSegment parse_line(std::string_view line, SegmentEnd end, const st
 }  // namespace
 
 std::vector<InterpretationSegment> read_interpretation(const std::string& path, SegmentEnd end) {
-    if (std::filesystem::is_directory(path)) throw Error(ErrorKind::data, path + ": is a directory, not a interpretation label file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::data, path + ": cannot open the interpretation label file");
+    std::istringstream in(core::read_whole_file(path, ErrorKind::data));
     std::vector<InterpretationSegment> segments;
     std::string line;
     for (std::int64_t number = 1; std::getline(in, line); ++number) {

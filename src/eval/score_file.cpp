@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <string_view>
 
+#include "core/read_file.h"
 #include "lara/error.h"
 
 namespace lara::eval {
@@ -109,9 +109,7 @@ void read_row(std::string_view line, ScoreFile& out, const Where& where) {
 }  // namespace
 
 ScoreFile read_score_file(const std::string& path) {
-    if (std::filesystem::is_directory(path)) throw Error(ErrorKind::data, path + ": is a directory, not a score file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::data, path + ": cannot open the score file");
+    std::istringstream in(core::read_whole_file(path, ErrorKind::data));
     ScoreFile out;
     std::string text;
     std::int64_t number = 0;

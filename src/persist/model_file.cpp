@@ -1,12 +1,10 @@
 #include "persist/model_file.h"
 
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include <zlib.h>
 
+#include "core/read_file.h"
 #include "lara/error.h"
 #include "lara/files.h"
 
@@ -77,11 +75,7 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 }
 
 ModelFile read_model_file(const std::string& path) {
-    if (std::filesystem::is_directory(path)) throw Error(ErrorKind::model, path + ": is a directory, not a model file");
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) throw Error(ErrorKind::model, path + ": cannot open the model file");
-    std::string bytes((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
-    if (stream.bad()) throw Error(ErrorKind::model, path + ": cannot read the model file");
+    const std::string bytes = core::read_whole_file(path, ErrorKind::model);
 
     if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
         throw Error(ErrorKind::model, path + ": not a lara model file (bad magic; expected \"LARAMODL\")");
