@@ -7,14 +7,19 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <numeric>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "api/experiment_figures.h"
 #include "api/experiment_plan.h"
@@ -151,12 +156,15 @@ ExperimentRow measure(const Scored& s, const TestData& test, const std::string& 
     row.n_flagged = std::count(s.anomalies.begin(), s.anomalies.end(), 1);
     const auto point = eval::point_metrics(s.anomalies, test.labels);
     row.precision = point.precision;
+    row.recall = row.f1 = row.best_f1 = row.pa_f1 = row.auc_pr = row.hitrate_100 = row.hitrate_150 = kNaN;
+    // Without a labelled scored row, recall and everything built on it are undefined, not 0: a 0
+    // would pull every mean and paired difference towards 0 (the tables skip NaN).
+    if (row.n_labelled == 0) return row;
     row.recall = point.recall;
     row.f1 = point.f1;
     row.best_f1 = eval::best_f1(s.scores, test.labels).f1;
     row.pa_f1 = eval::point_metrics(eval::point_adjust(s.anomalies, test.labels), test.labels).f1;
-    row.auc_pr = row.n_labelled > 0 ? eval::auc_pr(s.scores, test.labels) : kNaN;  // undefined without a labelled row
-    row.hitrate_100 = row.hitrate_150 = kNaN;
+    row.auc_pr = eval::auc_pr(s.scores, test.labels);
     if (test.ranked) {
         const auto rates = eval::scored_hit_rates(test.files.interpretation, test.all_labels, test.files.labels, test.first, s.ranked,
                                                   test.files.test + " scored by " + method);
@@ -281,6 +289,35 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
     return rows;
 }
 
+//! The settings in which two experiment.json texts differ, as "train/epochs 30 → 1, …", or "".
+std::string settings_changed(const std::string& before, const std::string& now) {
+    nlohmann::json old_settings;
+    try {
+        old_settings = nlohmann::json::parse(before);
+    } catch (const nlohmann::json::exception&) {
+        return "its experiment.json is not JSON";
+    }
+    const auto new_settings = nlohmann::json::parse(now);
+    if (old_settings.contains("methods") && old_settings["methods"].is_array())  // older folders kept the order given
+        std::sort(old_settings["methods"].begin(), old_settings["methods"].end());
+    std::vector<std::string> parts;
+    const std::function<void(const std::string&, const nlohmann::json&, const nlohmann::json&)> compare =
+        [&](const std::string& at, const nlohmann::json& was, const nlohmann::json& is) {
+            if (was == is) return;
+            if (!was.is_object() || !is.is_object()) {
+                parts.push_back(at + " " + (was.is_null() ? "absent" : was.dump()) + " → " + (is.is_null() ? "absent" : is.dump()));
+                return;
+            }
+            std::set<std::string> keys;
+            for (const auto& item : was.items()) keys.insert(item.key());
+            for (const auto& item : is.items()) keys.insert(item.key());
+            for (const auto& key : keys)
+                compare(at.empty() ? key : at + "/" + key, was.value(key, nlohmann::json()), is.value(key, nlohmann::json()));
+        };
+    compare("", old_settings, new_settings);
+    return joined(parts);
+}
+
 }  // namespace
 
 ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<void(const std::string&)>& log) {
@@ -292,9 +329,9 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     const auto settings = settings_json(plan);
     const auto settings_path = plan.out / "experiment.json";
     if (fs::exists(settings_path)) {
-        if (read_text(settings_path) != settings)
-            throw Error(ErrorKind::usage, plan.out.string() + " holds results of other settings (see its experiment.json); "
-                                                              "choose another output folder or delete it");
+        if (const auto changed = settings_changed(read_text(settings_path), settings); !changed.empty())
+            throw Error(ErrorKind::usage, plan.out.string() + " holds results of other settings (" + changed +
+                                              "; see its experiment.json); choose another output folder or delete it");
     } else {
         write_file_atomically(settings_path.string(), settings);
     }
@@ -370,8 +407,12 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     report.summary_md = (plan.out / "summary.md").string();
     write_file_atomically(report.results_csv, csv);
     write_file_atomically(report.summary_md, summary(plan, report.rows));
-    write_figure(plan, "retraining_time.svg", retraining_time_figure("Time to make each model (mean over entities and seeds)", report.rows),
-                 report, mutex);
+    // In a sweep the time grows with K, so one bar per method is drawn for the smallest K only.
+    std::vector<ExperimentRow> timed;
+    std::copy_if(report.rows.begin(), report.rows.end(), std::back_inserter(timed), [&s](const auto& row) { return row.new_rows == s.new_rows.front(); });
+    const auto time_title = "Time to make each model (mean over entities and seeds" +
+                            (is_sweep(s) ? ", K = " + std::to_string(s.new_rows.front()) : std::string()) + ")";
+    write_figure(plan, "retraining_time.svg", retraining_time_figure(time_title, timed), report, mutex);
     if (is_sweep(s))
         write_figure(plan, "f1_vs_k.svg", f1_against_k_figure("Point-wise F1 against the number of new rows K", report.rows), report, mutex);
     report.seconds = progress.seconds();

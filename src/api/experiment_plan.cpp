@@ -27,7 +27,9 @@ std::vector<EntityFiles> find_entities(const fs::path& dataset, const std::vecto
     std::map<std::string, std::string> train;  // entity -> file name
     for (const auto& entry : fs::directory_iterator(dataset / "train"))
         if (entry.is_regular_file()) train[entry.path().stem().string()] = entry.path().filename().string();
-    std::vector<std::string> names = wanted;
+    std::vector<std::string> names;  // each once, in the order given
+    for (const auto& name : wanted)
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     if (names.empty()) {
         for (const auto& [name, file] : train) names.push_back(name);
         std::sort(names.begin(), names.end(), natural_less);
@@ -102,11 +104,15 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
     auto model = s.model;
     model.n_metrics = 1;  // taken from each entity's data
     model.validate();
+    // Checked here, not when an entity reaches it after others have trained.
+    const auto window = std::to_string(s.model.window);
+    if (s.new_rows.front() > 0 && s.new_rows.front() < s.model.window)
+        throw Error(ErrorKind::usage, "new_rows: K = " + std::to_string(s.new_rows.front()) + " is fewer than one window (" + window + " rows)");
     s.train.validate();
     s.retrain.validate();
 
     const auto allowed = [&s](const std::string& method) {
-        if (method == "oracle") return s.eval_from > 0;
+        if (method == "oracle") return s.eval_from >= s.model.window;
         return method == "old" || s.new_rows.front() > 0;
     };
     if (s.methods.empty())
@@ -118,7 +124,7 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
             throw Error(ErrorKind::usage, "unknown method \"" + method + "\" (known: " + joined(kMethods) + ", and the ablations " +
                                               joined(kAblations) + ")");
         if (!allowed(method))
-            throw Error(ErrorKind::usage, "method " + method + (method == "oracle" ? " needs eval_from > 0 (the rows it trains on)"
+            throw Error(ErrorKind::usage, "method " + method + (method == "oracle" ? " needs eval_from of at least one window (" + window + " rows: the rows it trains on)"
                                                                                    : " needs new rows (new_rows > 0)"));
         if (std::find(unique.begin(), unique.end(), method) == unique.end()) unique.push_back(method);
     }
@@ -147,8 +153,10 @@ std::string settings_json(const ExperimentPlan& plan) {
     auto retrain = s.retrain.to_json();
     retrain.erase("method");
     retrain.erase("seed");
+    auto methods = s.methods;  // a set: their order changes no number
+    std::sort(methods.begin(), methods.end());
     const nlohmann::json settings = {{"dataset", fs::canonical(s.dataset).string()}, {"protocol", s.protocol},
-                                     {"new_rows", s.new_rows}, {"eval_from", s.eval_from}, {"methods", s.methods},
+                                     {"new_rows", s.new_rows}, {"eval_from", s.eval_from}, {"methods", methods},
                                      {"seeds", s.seeds}, {"model", s.model.to_json()}, {"train", train}, {"retrain", retrain}};
     return settings.dump(2) + "\n";
 }

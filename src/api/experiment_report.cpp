@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -121,7 +122,7 @@ std::string f1_by_k_table(const std::vector<ExperimentRow>& rows, const std::vec
         for (const auto k : ks) {
             std::vector<double> values;
             for (const auto& row : rows)
-                if (row.method == method && row.new_rows == k) values.push_back(row.f1);
+                if (row.method == method && row.new_rows == k && !std::isnan(row.f1)) values.push_back(row.f1);
             table += " " + mean_sd(values, 3) + " |";
         }
         table += "\n";
@@ -148,6 +149,17 @@ std::string first_epoch_warning(const std::vector<ExperimentRow>& rows) {
            ": the loss of their latest windows, held out for validation, rose from the first epoch on, as it does when the "
            "training rows end in another pattern, so these models are barely trained. `--val-fraction 0` trains every "
            "epoch (docs/method.md).\n\n";
+}
+
+//! A paragraph naming the entities with no labelled row among the scored ones, or "".
+std::string unlabelled_note(const std::vector<ExperimentRow>& rows) {
+    std::vector<std::string> names;
+    for (const auto& row : rows)
+        if (row.n_labelled == 0 && std::find(names.begin(), names.end(), row.entity) == names.end()) names.push_back(row.entity);
+    if (names.empty()) return "";
+    return "No scored row of " + joined(names) + " is labelled: their recall, F1, best F1, point-adjusted "
+           "F1, AUC-PR and hit rates are undefined, left empty in results.csv and out of the means below; only their "
+           "precision counts.\n\n";
 }
 
 }  // namespace
@@ -275,7 +287,7 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
        << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << "; LARA's proposal " << s.retrain.proposal
        << ", threshold recalibrated by " << s.retrain.recalibrate << ".\n\n"
        << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
-    md << first_epoch_warning(rows);
+    md << first_epoch_warning(rows) << unlabelled_note(rows);
 
     // The JumpStarter services that change pattern are the case LARA is for: they come apart, and
     // all entities get a table of their own only when both kinds are there.
@@ -315,15 +327,19 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
        << "- `precision`, `recall`, `f1`: point-wise, at the model's own label-free threshold. **The headline.**\n"
        << "- `best_f1`: the best point-wise F1 over every threshold; **uses test labels** to pick it, an upper bound.\n"
        << "- `pa_f1`: point-adjusted F1 of the flagged rows: **inflated** (one hit counts a whole segment).\n"
-       << "- `auc_pr`: average precision of the scores; averaged over the rows where a scored row is labelled.\n";
+       << "- `auc_pr`: average precision of the scores.\n"
+       << "- `recall` and every column after it but the last two: averaged over the rows where a scored row is labelled.\n";
     if (plan.hit_rates) md << "- HitRate@P%: how well each row's ranking of metrics finds the labelled causes.\n";
     md << "- `random`: uniform random scores, flagging as many rows as `old` does; the floor to beat.\n"
        << "- Δ against `old`: how sure a difference is; an interval that excludes 0 is a difference these entities "
           "support, one that straddles 0 is not (docs/evaluation.md).\n"
        << "- `wall ms`, `peak RSS MiB`: the training or retraining that made the model (peak RSS is of the whole "
           "process, so with --jobs > 1 it includes the other entities' work).\n\n"
-       << "Pictures: `figures/" << plan.plot_entity << ".svg` (its series, every model's scores and threshold, the labels), "
-       << "`figures/retraining_time.svg`" << (is_sweep(s) ? ", `figures/f1_vs_k.svg`" : "") << ".\n";
+       << "Pictures: ";
+    // The entity's picture is drawn only when the entity is computed, not when a rerun skips it.
+    if (std::filesystem::exists(plan.out / "figures" / (plan.plot_entity + ".svg")))
+        md << "`figures/" << plan.plot_entity << ".svg` (its series, every model's scores and threshold, the labels), ";
+    md << "`figures/retraining_time.svg`" << (is_sweep(s) ? ", `figures/f1_vs_k.svg`" : "") << ".\n";
     return md.str();
 }
 

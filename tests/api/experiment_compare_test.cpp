@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -54,6 +55,37 @@ TEST(CompareExperiments, PairsRowsOnEntitySeedAndKAndAveragesSeedsFirst) {
         FAIL() << "e3 has no pair";
     } catch (const lara::Error& e) {
         EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+    }
+}
+
+TEST(CompareExperiments, RefusesPairsThatScoredOtherRowsAndNamesWhatIsMissing) {
+    auto a_row = row("e1", "lara", 0, 0.3, 0.5);
+    auto b_row = a_row;
+    a_row.n_rows = 6700;  // --eval-from 500
+    b_row.n_rows = 7200;
+    const auto a = write_results("rows_a", {a_row, row("e2", "lara", 0, 0.3, 0.5)});
+    const auto b = write_results("rows_b", {b_row, row("e2", "lara", 0, 0.3, 0.5), row("e2", "lara", 1, 0.3, 0.5)});
+    try {
+        lara::compare_experiments(a, b);
+        FAIL() << "paired rows that scored different test rows";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+        EXPECT_NE(std::string(e.what()).find("e1, seed 0, K 43: A scored 6700 rows"), std::string::npos) << e.what();
+    }
+    // On e2 alone the rows match; B's second seed has no partner, and the output says so.
+    const auto md = lara::compare_experiments(a, b, {}, {"e2"});
+    EXPECT_NE(md.find("Left out, without a partner of the same entity, method, seed and K: 0 rows of A and 1 rows of B"),
+              std::string::npos) << md;
+    for (const auto& [methods, entities, missing] :
+         std::vector<std::tuple<std::vector<std::string>, std::vector<std::string>, std::string>>{
+             {{"lara", "lara-typo"}, {}, "has no method \"lara-typo\""}, {{}, {"e2", "e9"}, "has no entity \"e9\""}}) {
+        try {
+            lara::compare_experiments(a, b, methods, entities);
+            FAIL() << missing;
+        } catch (const lara::Error& e) {
+            EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+            EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+        }
     }
 }
 

@@ -210,9 +210,33 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
     ASSERT_FALSE(log2.empty());
     EXPECT_NE(log2.front().find("skipped"), std::string::npos) << log2.front();
 
-    // Other settings into the same folder would mix results.
+    // The methods are a set: another order is the same settings.
+    spec.methods = {"lara", "old"};
+    EXPECT_EQ(lara::run_experiment(spec).skipped, (std::vector<std::string>{"alpha", "beta"}));
+
+    // Other settings into the same folder would mix results; the error says which.
     spec.seeds = 1;
-    expect_error(spec, lara::ErrorKind::usage, "other settings");
+    expect_error(spec, lara::ErrorKind::usage, "other settings (seeds 2 → 1;");
+}
+
+TEST_F(ExperimentTest, AnEntityWithoutLabelledScoredRowsLeavesRecallAndWhatFollowsUndefined) {
+    auto spec = small_spec("unlabelled-rows");
+    spec.entities = {"alpha", "alpha"};  // named twice, run once
+    spec.protocol = "standard";
+    spec.new_rows = {20};
+    spec.eval_from = 180;  // after the last labelled row (173)
+    spec.methods = {"old", "lara"};
+    const auto report = lara::run_experiment(spec);
+    EXPECT_EQ(report.computed, (std::vector<std::string>{"alpha"}));
+    ASSERT_EQ(report.rows.size(), 3u);  // old, lara, random
+    for (const auto& row : report.rows) {
+        EXPECT_EQ(row.n_labelled, 0) << row.method;
+        EXPECT_FALSE(std::isnan(row.precision)) << row.method;
+        for (const double v : {row.recall, row.f1, row.best_f1, row.pa_f1, row.auc_pr}) EXPECT_TRUE(std::isnan(v)) << row.method;
+    }
+    const auto summary = read_file(report.summary_md);
+    EXPECT_NE(summary.find("No scored row of alpha is labelled"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("| old | 1 | 0.000 ± 0.000 | — | — |"), std::string::npos) << summary;
 }
 
 TEST_F(ExperimentTest, StandardScoresOnlyRowsFromEvalFromAndTrainsTheOracle) {
@@ -304,6 +328,13 @@ TEST_F(ExperimentTest, BadSpecsNameTheProblem) {
     expect_error(spec, lara::ErrorKind::usage, "unknown method \"magic\"");
     spec.methods = {"oracle"};
     expect_error(spec, lara::ErrorKind::usage, "oracle needs eval_from");
+    spec.eval_from = 5;  // fewer rows than one window to train on
+    expect_error(spec, lara::ErrorKind::usage, "oracle needs eval_from of at least one window (10 rows");
+    spec.eval_from = 0;
+    spec.methods = {"old", "lara"};
+    spec.new_rows = {5};
+    expect_error(spec, lara::ErrorKind::usage, "K = 5 is fewer than one window (10 rows)");
+    spec.new_rows = {};
     spec.methods = {};
     spec.plot_entity = "beta";
     spec.entities = {"alpha"};
