@@ -11,6 +11,7 @@ void add_retrain(CLI::App& app) {
         DataOptions data;
         RetrainConfig config;
         std::string ridge_z = "1", ridge_x = "1";
+        int threads = 0;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("retrain", "adapt a model to a new normal pattern from a few new rows; prints a JSON report");
@@ -41,7 +42,9 @@ void add_retrain(CLI::App& app) {
         ->check(CLI::IsMember({"shift", "scale", "warmup", "keep"}))->capture_default_str();
     cmd->add_option("--warmup-rows", o->config.warmup_rows, "warmup: rows at the start of each scored series that set the threshold")->capture_default_str();
     add_seed_option(*cmd, o->config.seed);
+    add_threads_option(*cmd, o->threads);
     cmd->callback([o] {
+        set_threads(o->threads);
         auto parse_ridge = [](const std::string& text, const char* flag) {
             try {
                 std::size_t used = 0;

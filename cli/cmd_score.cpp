@@ -9,6 +9,7 @@ void add_score(CLI::App& app) {
         std::string model, out;
         DataOptions data;
         int top = 3;
+        int threads = 0;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("score", "score every row of a file; CSV index,score,threshold,anomaly,top_metrics");
@@ -16,7 +17,9 @@ void add_score(CLI::App& app) {
     o->data.add_to(*cmd, "data to score (CSV)");
     cmd->add_option("--out", o->out, "output CSV (default: stdout)");
     cmd->add_option("--top", o->top, "metrics listed in top_metrics, largest contribution first")->capture_default_str()->check(CLI::NonNegativeNumber);
+    add_threads_option(*cmd, o->threads);
     cmd->callback([o] {
+        set_threads(o->threads);
         const auto detector = Detector::load(o->model);
         const auto result = detector.score(o->data.load());
         std::ostringstream out;

@@ -13,6 +13,7 @@ void add_train(CLI::App& app) {
         ThresholdConfig threshold;
         bool fixed = false;
         bool quiet = false;
+        int threads = 0;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("train", "train a detector on normal history and save it");
@@ -33,11 +34,13 @@ void add_train(CLI::App& app) {
     cmd->add_option("--init-quantile", o->threshold.init_quantile, "SPOT initial quantile")->capture_default_str();
     cmd->add_option("--threshold", o->threshold.value, "a fixed threshold instead of SPOT")
         ->each([o](const std::string&) { o->threshold.method = "fixed"; });
+    add_threads_option(*cmd, o->threads);
     cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
     cmd->callback([o, cmd] {
         if (o->model.arch == "gru" && cmd->count("--activation") > 0)
             throw Error(ErrorKind::usage, "--activation applies to --arch mlp only (a GRU has its own)");
         check_output_path(o->out);
+        set_threads(o->threads);
         const auto series = o->data.load();
         const auto detector = Detector::train(series, o->model, o->train, o->threshold, progress_printer(o->quiet));
         detector.save(o->out);

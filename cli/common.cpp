@@ -28,6 +28,12 @@ Series DataOptions::load() const {
     return read_series(path, options);
 }
 
+void add_threads_option(CLI::App& command, int& threads) {
+    command.add_option("--threads", threads, "intra-op threads (0: LibTorch's default, the number of cores)")
+        ->check(CLI::Range(0, 4096))
+        ->capture_default_str();
+}
+
 void add_seed_option(CLI::App& command, std::uint64_t& seed) {
     const CLI::Validator whole_number(
         [](std::string& text) -> std::string {

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lara/bench.h"  // set_threads
 #include "lara/lara.h"
 
 namespace lara::cli {
@@ -23,6 +24,10 @@ struct DataOptions {
 //! --seed: CLI11 would wrap "-1" into 2⁶⁴ − 1 and clamp what does not fit; only digits that fit
 //! in 64 bits are a seed.
 void add_seed_option(CLI::App& command, std::uint64_t& seed);
+
+//! --threads N: LibTorch's intra-op threads (0: its default, the number of cores). Results are
+//! deterministic for a seed and a thread count, so a run that must reproduce another fixes it.
+void add_threads_option(CLI::App& command, int& threads);
 
 //! --activation relu|softplus|elu|silu|tanh (the mlp's hidden layers)
 void add_activation_option(CLI::App& command, std::string& activation);

@@ -26,7 +26,8 @@ struct BenchOptions {
 
 nlohmann::json run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& log = {});
 
-//! Intra-op threads LibTorch uses from now on (0 leaves the default).
+//! Threads LibTorch (intra-op) and OpenBLAS use from now on, in the whole process (0 leaves the
+//! defaults). Results are deterministic for a seed and a thread count.
 void set_threads(int threads);
 
 }  // namespace lara

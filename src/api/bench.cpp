@@ -1,7 +1,5 @@
 #include "lara/bench.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <optional>
 
@@ -19,16 +17,6 @@ namespace {
 double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 }  // namespace
-
-void set_threads(int threads) {
-    if (threads <= 0) return;
-    torch::set_num_threads(threads);
-    // LibTorch's setting does not reach OpenBLAS's own thread pool, whose threads spin while they
-    // wait: with several jobs calling it at once they took 7 to 27 times longer (`lara experiment
-    // --jobs 2`). OpenBLAS is found at run time, so another BLAS is left alone.
-    using SetThreads = void (*)(int);
-    if (auto openblas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) openblas(threads);
-}
 
 nlohmann::json run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& log) {
     set_threads(options.threads);

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "api/detector_state.h"
+#include "api/threads.h"
 #include "core/resources.h"
 #include "core/statistics.h"
 #include "detect/scorer.h"
@@ -22,12 +23,19 @@ torch::Tensor to_tensor(const std::vector<float>& values, std::int64_t rows, std
     return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}).clone();
 }
 
-//! A Series built by hand (the public API) may not hold n_rows × n_metrics values.
-void check_shape(const Series& series) {
+//! A Series built by hand (the public API) may not hold n_rows × n_metrics values, or may hold a
+//! NaN (the CSV reader refuses them): it would crash training or score as never anomalous.
+void check_series(const Series& series) {
     if (series.n_rows < 0 || series.n_metrics <= 0 ||
         series.values.size() != static_cast<std::size_t>(series.n_rows) * static_cast<std::size_t>(series.n_metrics))
         throw Error(ErrorKind::data, series.source + ": the series holds " + std::to_string(series.values.size()) + " values, not " +
                                          std::to_string(series.n_rows) + " rows × " + std::to_string(series.n_metrics) + " metrics");
+    const auto bad = std::find_if(series.values.begin(), series.values.end(), [](float v) { return !std::isfinite(v); });
+    if (bad != series.values.end()) {
+        const auto at = static_cast<std::int64_t>(bad - series.values.begin());
+        throw Error(ErrorKind::data, series.source + ": row " + std::to_string(series.first_row + at / series.n_metrics) + ", metric " +
+                                         std::to_string(at % series.n_metrics + 1) + " is not a finite number");
+    }
 }
 
 torch::Tensor normalised(const data::Normalizer& normalizer, const Series& series, std::int64_t window) {
@@ -139,7 +147,7 @@ std::int64_t Detector::parameter_count() const {
 
 Detector Detector::train(const Series& series, ModelConfig model, const TrainConfig& train,
                          const ThresholdConfig& threshold, const Progress& progress) {
-    check_shape(series);
+    check_series(series);
     model.n_metrics = series.n_metrics;
     model.validate();
     train.validate();
@@ -149,17 +157,20 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
 
     model::seed_thread_random(train.seed);
     auto vae = model::make_vae(model);
-    const auto windows = model::sliding_windows(values, model.window).contiguous();
+    const auto windows = model::sliding_windows(values, model.window);
     const auto history = model::train_vae(*vae, windows, train, progress);
+    const auto kept = static_cast<std::size_t>(history.best_epoch - 1);
 
     auto state = std::make_shared<State>(model, train, threshold, normalizer, retrain::AdjustedModel(vae));
     state->training = {{"source", series.source}, {"first_row", series.first_row}, {"n_rows", series.n_rows},
                        {"epochs_run", history.train_loss.size()}, {"best_epoch", history.best_epoch},
-                       {"train_loss", history.train_loss.back()}, {"val_loss", history.val_loss.back()},
+                       // the kept epoch's losses; val_loss is the training loss when nothing was held out
+                       {"train_loss", history.train_loss[kept]}, {"val_loss", history.val_loss[kept]},
+                       {"held_out_windows", history.held_out}, {"threads", thread_counts()},
                        {"seconds", history.seconds}, {"warnings", nlohmann::json::array()}};
     // Held-out windows are the latest ones: when the series ends in another pattern, their loss
     // rises as soon as the model learns the rest, and early stopping keeps an untrained model.
-    if (train.val_fraction > 0 && history.best_epoch == 1 && history.train_loss.size() > 1)
+    if (history.held_out > 0 && history.best_epoch == 1 && history.train_loss.size() > 1)
         state->training["warnings"].push_back(
             "early stopping kept epoch 1 of " + std::to_string(history.train_loss.size()) +
             ": the loss of the latest windows, held out for validation, rose from the first epoch on, as it does when the data "
@@ -169,15 +180,14 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
     // windows were held out for early stopping score like the stream the model will meet, while
     // in-sample scores are optimistic and give a threshold that is too low.
     auto scores = detect::score_steps(state->adjusted, values).scores;
-    const auto held_out = static_cast<std::int64_t>(static_cast<double>(windows.size(0)) * train.val_fraction);
-    if (held_out >= kMinCalibrationRows) scores.erase(scores.begin(), scores.end() - held_out);
+    if (history.held_out >= kMinCalibrationRows) scores.erase(scores.begin(), scores.end() - history.held_out);
     state->training["threshold_rows"] = scores.size();
     set_threshold(*state, scores, series.source);
     return Detector(state);
 }
 
 ScoreResult Detector::score(const Series& series) const {
-    check_shape(series);
+    check_series(series);
     const auto& s = *state_;
     auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window));
     ScoreResult result;
@@ -198,7 +208,7 @@ ScoreResult Detector::score(const Series& series) const {
 
 std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, const RetrainConfig& config) const {
     config.validate();
-    check_shape(new_rows);
+    check_series(new_rows);
     core::reset_peak_rss();
     const core::Timer total;
     const auto& old = *state_;

@@ -1,6 +1,7 @@
 #include "model/trainer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -27,8 +28,8 @@ TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig
     std::int64_t n_val = static_cast<std::int64_t>(static_cast<double>(n) * config.val_fraction);
     if (n - n_val < 1 || n_val < 1) n_val = 0;
     const std::int64_t n_train = n - n_val;
-    const auto train = windows.narrow(0, 0, n_train).contiguous();
-    const auto val = windows.narrow(0, n_train, n_val).contiguous();
+    const auto train = windows.narrow(0, 0, n_train);  // views: a copy would double the memory of a long series
+    const auto val = windows.narrow(0, n_train, n_val);
 
     seed_thread_random(config.seed);
     std::mt19937_64 shuffle_rng(config.seed);
@@ -37,6 +38,7 @@ TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig
     std::iota(order.begin(), order.end(), 0);
 
     TrainHistory history;
+    history.held_out = n_val;
     const core::Timer timer;
     double best = std::numeric_limits<double>::infinity();
     std::vector<torch::Tensor> best_weights;
@@ -57,6 +59,9 @@ TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig
         history.train_loss.push_back(epoch_loss / static_cast<double>(train.numel()));
         const double val_loss = n_val > 0 ? mean_loss(vae, val) : history.train_loss.back();
         history.val_loss.push_back(val_loss);
+        if (!std::isfinite(history.train_loss.back()) || !std::isfinite(val_loss))
+            throw Error(ErrorKind::model, "the training loss is not finite at epoch " + std::to_string(epoch) +
+                                              " (non-finite input values, or a learning rate that diverges)");
         if (val_loss < best) {
             best = val_loss;
             history.best_epoch = epoch;

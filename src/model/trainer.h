@@ -16,12 +16,15 @@ using lara::TrainConfig;
 struct TrainHistory {
     std::vector<double> train_loss, val_loss;
     std::int64_t best_epoch = 0;  // 1-based; its weights are the ones kept
+    std::int64_t held_out = 0;    // latest windows held out for early stopping; 0: none (too few, or val_fraction 0)
     double seconds = 0;
 };
 
 using ProgressFn = std::function<void(const TrainProgress&)>;
 
-//! Trains `vae` in place on windows [N, w, d]. Deterministic for a given seed and thread count.
+//! Trains `vae` in place on windows [N, w, d] (a view of the series is fine: minibatches are
+//! gathered from it). Deterministic for a given seed and thread count. Throws lara::Error (model)
+//! when the loss is not finite, as non-finite input or a diverging learning rate make it.
 TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig& config, const ProgressFn& progress = {});
 
 //! Mean negative ELBO per window element over `windows`, in batches, without gradients.

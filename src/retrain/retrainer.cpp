@@ -4,6 +4,7 @@
 
 #include "core/resources.h"
 #include "model/random.h"
+#include "lara/error.h"
 #include "model/trainer.h"
 #include "retrain/ridge_solver.h"
 #include "retrain/ruminator.h"
@@ -128,6 +129,11 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
 }
 
 AdjustedModel retrain_finetune(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config) {
+    // Fine-tuning changes the weights under the maps an earlier LARA retraining fitted to them;
+    // keeping the maps would be meaningless and dropping them would silently undo that retraining.
+    if (current.has_nonlinear_maps() || !current.z_map().is_identity() || !current.x_map().is_identity())
+        throw Error(ErrorKind::usage, "finetune tunes the base VAE, and this model carries the maps of an earlier LARA retraining, "
+                                      "which it would drop; fine-tune the model before that retraining, or retrain with lara");
     auto vae = model::make_vae(current.config());
     model::import_weights(*vae, model::export_weights(*current.vae()));
     model::train_vae(*vae, windows, baseline_training(config, windows));

@@ -27,9 +27,11 @@ struct LaraFit {
 LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config);
 
 //! Every VAE weight of a copy of the base model fine-tuned on the windows (identity maps).
+//! Throws lara::Error (usage) when `current` carries maps of an earlier LARA retraining.
 AdjustedModel retrain_finetune(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config);
 
-//! A new VAE of the same architecture trained on the windows only.
+//! A new VAE of the same architecture trained on the windows only; the maps of `current` are not
+//! carried over. The caller keeps the old normaliser (docs/method.md says why).
 AdjustedModel retrain_scratch(const AdjustedModel& current, const torch::Tensor& windows, const RetrainConfig& config);
 
 }  // namespace lara::retrain

@@ -183,6 +183,63 @@ TEST_F(DetectorTest, RefusesASeriesWhoseValuesDoNotMatchItsShape) {
     }
 }
 
+TEST_F(DetectorTest, RefusesANonFiniteValueNamingItsRowAndMetric) {
+    // A NaN in a hand-built series used to crash training and score as never anomalous.
+    auto series = synthetic_->series.slice(1500, 1600);
+    series.values[static_cast<std::size_t>(7 * series.n_metrics + 2)] = std::numeric_limits<float>::quiet_NaN();
+    for (const auto& call : std::vector<std::function<void()>>{[&] { detector_->score(series); },
+                                                              [&] { detector_->retrain(series, {}); },
+                                                              [&] { lara::Detector::train(series, {}, {}, {}); }}) {
+        try {
+            call();
+            ADD_FAILURE() << "a NaN was accepted";
+        } catch (const lara::Error& e) {
+            EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+            EXPECT_NE(std::string(e.what()).find("row 1507, metric 3 is not a finite number"), std::string::npos) << e.what();
+        }
+    }
+}
+
+TEST_F(DetectorTest, FinetuneRefusesAModelThatLaraAdaptedAndScratchStartsAfresh) {
+    const auto new_rows = synthetic_->series.slice(2000, 2043);
+    const auto adapted = detector_->retrain(new_rows, {}).first;
+    lara::RetrainConfig finetune;
+    finetune.method = "finetune";
+    finetune.baseline_epochs = 2;
+    try {
+        adapted.retrain(new_rows, finetune);
+        FAIL() << "finetune dropped the maps of the LARA retraining";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+        EXPECT_NE(std::string(e.what()).find("maps of an earlier LARA retraining"), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(detector_->retrain(new_rows, finetune));  // the base model has identity maps
+    auto scratch = finetune;
+    scratch.method = "scratch";
+    const auto fresh = adapted.retrain(new_rows, scratch).first;
+    EXPECT_TRUE(fresh.info()["maps"]["z_identity"].get<bool>()) << fresh.info()["maps"].dump();
+}
+
+TEST_F(DetectorTest, TrainingReportsTheLossesOfTheEpochItKept) {
+    lara::ModelConfig model;
+    model.window = 20;
+    model.hidden = 16;
+    model.latent = 4;
+    lara::TrainConfig train;
+    train.epochs = 6;
+    train.patience = 6;  // every epoch runs; the kept one is the best, not necessarily the last
+    std::vector<double> val;
+    const auto trained = lara::Detector::train(synthetic_->series.slice(0, 600), model, train, {},
+                                               [&val](const lara::TrainProgress& p) { val.push_back(p.val_loss); });
+    const auto training = trained.info()["training"];
+    ASSERT_EQ(val.size(), 6u);
+    const auto best = std::min_element(val.begin(), val.end());
+    EXPECT_EQ(training["best_epoch"].get<std::int64_t>(), best - val.begin() + 1);
+    EXPECT_EQ(training["val_loss"].get<double>(), *best);
+    EXPECT_EQ(training["held_out_windows"].get<std::int64_t>(), 58);  // 10 % of 581 windows
+    EXPECT_GE(training["threads"]["intra_op"].get<int>(), 1);
+}
+
 TEST_F(DetectorTest, LoadsAVersion1FileWithIdentityMaps) {
     lara::test::TempDir dir;
     detector_->save(dir.file("v2.lara"));

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -119,6 +120,21 @@ TEST_P(VaeArch, TrainingIsDeterministicForASeed) {
         EXPECT_TRUE(torch::equal(alone[i], again[i]));
         EXPECT_TRUE(torch::equal(alone[i], parallel[0][i])) << "parameter " << i << " differs when trained in a thread";
         EXPECT_TRUE(torch::equal(alone[i], parallel[1][i])) << "parameter " << i << " differs when trained in a thread";
+    }
+}
+
+TEST_P(VaeArch, ANonFiniteLossStopsTrainingWithAnError) {
+    auto data = torch::sin(torch::arange(400, torch::kFloat32) / 7.0).view({100, 4});
+    data[50][1] = std::numeric_limits<float>::quiet_NaN();
+    lara::TrainConfig train;
+    train.epochs = 2;
+    auto vae = lara::model::make_vae(small_config(GetParam(), 4));
+    try {
+        lara::model::train_vae(*vae, lara::model::sliding_windows(data, 8), train);
+        FAIL() << "trained on a NaN";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::model);
+        EXPECT_NE(std::string(e.what()).find("not finite at epoch 1"), std::string::npos) << e.what();
     }
 }
 
