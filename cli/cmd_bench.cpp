@@ -15,7 +15,7 @@ void add_bench(CLI::App& app) {
     cmd->add_option("--new-rows", o->new_rows, "rows given to retraining")->capture_default_str();
     cmd->add_option("--epochs", o->epochs, "epochs timed per architecture")->capture_default_str();
     cmd->add_option("--repeats", o->repeats, "LARA retrainings timed")->capture_default_str();
-    cmd->add_option("--threads", o->threads, "intra-op threads (0: LibTorch's default)")->capture_default_str();
+    add_threads_option(*cmd, o->threads);
     add_activation_option(*cmd, o->activation);
     cmd->callback([o] {
         const auto result = run_bench(*o, [](const std::string& line) { std::cerr << line << "\n"; });

@@ -16,7 +16,7 @@ void add_score(CLI::App& app) {
     cmd->add_option("--model", o->model, "model file")->required();
     o->data.add_to(*cmd, "data to score (CSV)");
     cmd->add_option("--out", o->out, "output CSV (default: stdout)");
-    cmd->add_option("--top", o->top, "metrics listed in top_metrics, largest contribution first")->capture_default_str()->check(CLI::NonNegativeNumber);
+    cmd->add_option("--top", o->top, "metrics listed in top_metrics, largest contribution first")->capture_default_str()->check(CLI::Range(0, 1 << 20));
     add_threads_option(*cmd, o->threads);
     cmd->callback([o] {
         set_threads(o->threads);

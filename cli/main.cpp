@@ -26,5 +26,10 @@ int main(int argc, char** argv) {
         std::cerr << "lara: internal error: " << e.what() << "\n";
         return static_cast<int>(lara::ErrorKind::internal);
     }
+    // Scores piped to a full disk or a closed pipe must not exit 0.
+    if (!std::cout.flush()) {
+        std::cerr << "lara: cannot write to standard output\n";
+        return static_cast<int>(lara::ErrorKind::internal);
+    }
     return 0;
 }

@@ -19,7 +19,7 @@ struct ModelConfig {
     std::int64_t window = 40;   // w, time steps per window, [2, 10000]
     std::int64_t n_metrics = 0; // d, taken from the training data
     std::int64_t latent = 8;    // m, latent dimension, [1, 1024]
-    std::int64_t hidden = 100;  // units per hidden layer (mlp) or GRU state size (gru)
+    std::int64_t hidden = 100;  // units per hidden layer (mlp) or GRU state size (gru), [1, 65536]
     // The mlp's hidden layers: relu | softplus | elu | silu | tanh; a GRU has its own, and ignores
     // it. Softplus by default: a smooth decoder makes the ruminate block's target smooth at its mode,
     // so its importance sampling keeps an ESS near N; with ReLU the ESS is about 1 (docs/method.md).
@@ -85,7 +85,8 @@ struct RetrainConfig {
     double ridge_bias = 0.01;        // β: the biases' share of each ridge, (0, ∞); 1 is the method document's form
     std::string solver = "exact";    // exact (Cholesky) | iterative (accelerated gradient descent)
     std::int64_t baseline_epochs = 50;  // Adam epochs for finetune and scratch
-    std::string recalibrate = "shift";  // shift | warmup | keep (the old threshold); see docs/method.md
+    std::string recalibrate = "shift";  // shift | scale | warmup | keep (the old threshold); see docs/method.md
+    static constexpr std::int64_t kMinWarmupRows = 50;  // SPOT needs a tail of that many scores
     std::int64_t warmup_rows = 288;     // warmup: SPOT on the first rows of each scored series (288 = a day of 5-minute steps), ≥ 50
     std::uint64_t seed = 0;             // sampling and baseline training
 

@@ -13,7 +13,16 @@
 //   auto [adapted, report] = detector.retrain(lara::read_series("new.csv"), lara::RetrainConfig{});
 //   adapted.save("adapted.lara");
 //
-// Every function throws lara::Error (lara/error.h) on failure. No LibTorch type appears here.
+// Every function throws lara::Error (lara/error.h) on failure: usage for a bad configuration or
+// argument, data for a series that cannot be used (wrong metric count, fewer rows than a window,
+// a value that is not finite), model for a model file that is missing, corrupt or foreign.
+// No LibTorch type appears here.
+//
+// Threads: a Detector is immutable, so score(), retrain(), info() and save() may be called on one
+// detector from several threads at once. Each call uses LibTorch's intra-op threads (set_threads
+// in lara/bench.h). retrain() measures its own peak memory by resetting the process's peak-RSS
+// counter (Linux /proc/self/clear_refs): a host that reads its own VmHWM, or retrains in several
+// threads at once, sees the counter reset and the reports' peaks overlap.
 #pragma once
 
 #include <functional>
@@ -39,7 +48,8 @@ struct ScoreResult {
     double threshold = 0;
     std::vector<int> anomalies;        // 1 where score > threshold
 
-    //! The k metrics with the largest contributions at `row` (0-based within this result), largest first.
+    //! The k metrics with the largest contributions at `row` (0-based within this result), largest
+    //! first. Throws lara::Error (usage) for a row outside [0, n_rows).
     std::vector<int> top_metrics(std::int64_t row, int k) const;
 };
 
@@ -83,9 +93,9 @@ public:
     std::int64_t parameter_count() const;
 
     struct State;
-    explicit Detector(std::shared_ptr<const State> state);
 
 private:
+    explicit Detector(std::shared_ptr<const State> state);  // only train(), retrain() and load() make one
     std::shared_ptr<const State> state_;
 };
 

@@ -5,6 +5,7 @@
 #include "core/resources.h"
 #include "data/synthetic.h"
 #include "eval/metrics.h"
+#include "lara/error.h"
 #include "lara/lara.h"
 
 namespace lara {
@@ -32,6 +33,9 @@ DemoReport run_demo(const DemoOptions& options, const std::function<void(const T
 
     ModelConfig model;
     model.arch = options.arch;
+    if (options.new_rows < model.window)  // checked before the training it would waste
+        throw Error(ErrorKind::usage, "new_rows: " + std::to_string(options.new_rows) + " rows are fewer than one window (" +
+                                          std::to_string(model.window) + ")");
     TrainConfig train;
     train.epochs = options.epochs;
     train.seed = options.seed;

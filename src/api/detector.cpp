@@ -101,6 +101,8 @@ retrain::AffineMap map_from(const persist::ModelFile& file, const std::string& n
 }  // namespace
 
 std::vector<int> ScoreResult::top_metrics(std::int64_t row, int k) const {
+    if (row < 0 || row >= n_rows)
+        throw Error(ErrorKind::usage, "top_metrics: row " + std::to_string(row) + " is outside the " + std::to_string(n_rows) + " scored rows");
     std::vector<int> order(static_cast<std::size_t>(n_metrics));
     std::iota(order.begin(), order.end(), 0);
     const float* c = contributions.data() + row * n_metrics;
@@ -116,7 +118,7 @@ nlohmann::json RetrainReport::to_json() const {
                         {"n_rows", n_rows},
                         {"n_windows", n_windows},
                         {"wall_ms", {{"ruminate", ruminate_ms}, {"fit", fit_ms}, {"recalibrate", recalibrate_ms}, {"total", total_ms}}},
-                        {"peak_rss_mb", static_cast<double>(peak_rss_bytes) / (1024.0 * 1024.0)},
+                        {"peak_rss_mib", static_cast<double>(peak_rss_bytes) / (1024.0 * 1024.0)},
                         {"threshold", {{"before", threshold_before}, {"after", threshold_after}}}};
     if (method == "lara") {
         j["objective"] = {{"z", objective_z}, {"x", objective_x}};
@@ -317,6 +319,14 @@ Detector Detector::load(const std::string& path) {
         state->training = file.meta.at("training");
         state->history = file.meta.at("history");
         state->generation = file.meta.at("generation");
+        // What a retraining writes; anything else was not written by lara.
+        if (state->warmup_rows != 0 && state->warmup_rows < RetrainConfig::kMinWarmupRows)
+            throw Error(ErrorKind::model, "threshold.warmup_rows " + std::to_string(state->warmup_rows) + " is neither 0 nor at least " +
+                                              std::to_string(RetrainConfig::kMinWarmupRows));
+        if (!state->history.is_array()) throw Error(ErrorKind::model, "history is not a list");
+        if (state->generation < 0 || state->generation != static_cast<std::int64_t>(state->history.size()))
+            throw Error(ErrorKind::model, "generation " + std::to_string(state->generation) + " does not match the " +
+                                              std::to_string(state->history.size()) + " retrainings of its history");
         state->format_version = file.version;
         auto vae = state->adjusted.vae();
         model::import_weights(*vae, file.sections);

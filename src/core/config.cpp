@@ -122,7 +122,7 @@ void RetrainConfig::validate() const {
     if (!one_of(solver, {"exact", "iterative"})) fail(where, "solver", "must be exact or iterative");
     if (baseline_epochs < 1) fail(where, "baseline_epochs", "must be at least 1");
     if (!one_of(recalibrate, {"shift", "scale", "warmup", "keep"})) fail(where, "recalibrate", "must be shift, scale, warmup or keep");
-    if (warmup_rows < 50) fail(where, "warmup_rows", "must be at least 50");
+    if (warmup_rows < kMinWarmupRows) fail(where, "warmup_rows", "must be at least " + std::to_string(kMinWarmupRows));
 }
 
 nlohmann::json RetrainConfig::to_json() const {

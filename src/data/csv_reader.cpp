@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -103,10 +104,20 @@ struct Location {
                 at.path + ":" + std::to_string(at.line_number) + ":" + std::to_string(column) + ": " + what);
 }
 
+//! A field as an error shows it: at most 40 bytes, control characters (a NUL, a tab) as \xNN.
 std::string quoted(std::string_view text) {
     constexpr std::size_t max_shown = 40;
-    if (text.size() <= max_shown) return "\"" + std::string(text) + "\"";
-    return "\"" + std::string(text.substr(0, max_shown)) + "...\"";
+    std::string out = "\"";
+    for (const char c : text.substr(0, max_shown)) {
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+            out += c;
+            continue;
+        }
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+        out += escaped;
+    }
+    return out + (text.size() > max_shown ? "...\"" : "\"");
 }
 
 std::string field_name(std::size_t index) { return "field " + std::to_string(index + 1); }
@@ -334,7 +345,8 @@ Series read_series(const std::string& path, const ReadOptions& options) {
             const Field& field = fields[i];
             double value = 0.0;
             if (!field.text.empty() && !parse_double(field.text, value))
-                fail_at(at, field.offset, field_name(i) + " is not a number: " + quoted(field.text));
+                fail_at(at, field.offset, field_name(i) + " is not a number: " + quoted(field.text) +
+                                              (field.text.find_first_of(";\t") != std::string::npos ? " (fields are separated by commas)" : ""));
             if (field.text.empty() || !std::isfinite(value)) {
                 const std::string what = field_name(i) + (field.text.empty()   ? " is empty"
                                                           : std::isnan(value) ? " is NaN"
