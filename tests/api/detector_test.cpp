@@ -167,37 +167,36 @@ TEST_F(DetectorTest, RefusesAWellSealedFileWithNonFiniteWeightsOrABadNormaliser)
     expect_model_error(dir.file("clip.lara"), "clip must be positive");
 }
 
-TEST_F(DetectorTest, RefusesASeriesWhoseValuesDoNotMatchItsShape) {
-    auto series = synthetic_->series.slice(1500, 1600);
-    series.values.pop_back();
-    for (const auto& call : std::vector<std::function<void()>>{[&] { detector_->score(series); },
-                                                              [&] { detector_->retrain(series, {}); },
+namespace {
+
+//! score, retrain and train each refuse `series` with a data error containing `fragment`.
+void expect_every_call_refuses(const lara::Detector& detector, const lara::Series& series, const std::string& fragment) {
+    for (const auto& call : std::vector<std::function<void()>>{[&] { detector.score(series); },
+                                                              [&] { detector.retrain(series, {}); },
                                                               [&] { lara::Detector::train(series, {}, {}, {}); }}) {
         try {
             call();
-            ADD_FAILURE() << "a series of the wrong size was accepted";
+            ADD_FAILURE() << "accepted; expected \"" << fragment << "\"";
         } catch (const lara::Error& e) {
             EXPECT_EQ(e.kind(), lara::ErrorKind::data);
-            EXPECT_NE(std::string(e.what()).find("values, not 100 rows"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
         }
     }
+}
+
+}  // namespace
+
+TEST_F(DetectorTest, RefusesASeriesWhoseValuesDoNotMatchItsShape) {
+    auto series = synthetic_->series.slice(1500, 1600);
+    series.values.pop_back();
+    expect_every_call_refuses(*detector_, series, "values, not 100 rows");
 }
 
 TEST_F(DetectorTest, RefusesANonFiniteValueNamingItsRowAndMetric) {
     // A NaN in a hand-built series used to crash training and score as never anomalous.
     auto series = synthetic_->series.slice(1500, 1600);
     series.values[static_cast<std::size_t>(7 * series.n_metrics + 2)] = std::numeric_limits<float>::quiet_NaN();
-    for (const auto& call : std::vector<std::function<void()>>{[&] { detector_->score(series); },
-                                                              [&] { detector_->retrain(series, {}); },
-                                                              [&] { lara::Detector::train(series, {}, {}, {}); }}) {
-        try {
-            call();
-            ADD_FAILURE() << "a NaN was accepted";
-        } catch (const lara::Error& e) {
-            EXPECT_EQ(e.kind(), lara::ErrorKind::data);
-            EXPECT_NE(std::string(e.what()).find("row 1507, metric 3 is not a finite number"), std::string::npos) << e.what();
-        }
-    }
+    expect_every_call_refuses(*detector_, series, "row 1507, metric 3 is not a finite number");
 }
 
 TEST_F(DetectorTest, FinetuneRefusesAModelThatLaraAdaptedAndScratchStartsAfresh) {
