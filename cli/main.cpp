@@ -5,6 +5,7 @@
 
 int main(int argc, char** argv) {
     CLI::App app{"lara: anomaly detection on multivariate time series, retrained in milliseconds when the normal pattern changes"};
+    app.set_version_flag("--version", std::string("lara ") + lara::version());
     app.require_subcommand(1);
     lara::cli::add_train(app);
     lara::cli::add_score(app);

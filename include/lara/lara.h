@@ -39,6 +39,10 @@
 
 namespace lara {
 
+//! "0.1.0 (git 8e01c00)": the release and the commit this library was built from, as saved in
+//! model files and experiment folders ("git unknown" when built outside a git checkout).
+const char* version();
+
 //! Scores of a series: one per row, so that they line up with a label file.
 struct ScoreResult {
     std::int64_t first_row = 0;        // file row of scores[0]

@@ -280,6 +280,7 @@ void Detector::save(const std::string& path) const {
         throw Error(ErrorKind::usage, path + ": a model with non-linear (MLP) adjusting maps is an ablation for measurement and cannot be saved");
     persist::ModelFile file;
     file.meta = {{"kind", kKind},
+                 {"written_by", std::string("lara ") + version()},
                  {"model", s.model.to_json()},
                  {"train", s.train.to_json()},
                  {"threshold_config", s.threshold_config.to_json()},
@@ -328,6 +329,7 @@ Detector Detector::load(const std::string& path) {
             throw Error(ErrorKind::model, "generation " + std::to_string(state->generation) + " does not match the " +
                                               std::to_string(state->history.size()) + " retrainings of its history");
         state->format_version = file.version;
+        state->written_by = file.meta.value("written_by", "");
         auto vae = state->adjusted.vae();
         model::import_weights(*vae, file.sections);
         vae->eval();
@@ -357,7 +359,9 @@ nlohmann::json Detector::info() const {
             {"parameters", parameter_count()},
             {"maps", {{"z_identity", s.adjusted.z_map().is_identity()}, {"x_identity", s.adjusted.x_map().is_identity()},
                       {"x_over_window", s.adjusted.x_map_over_window()}}},
-            {"format_version", s.format_version > 0 ? s.format_version : persist::kFormatVersion}};
+            {"format_version", s.format_version > 0 ? s.format_version : persist::kFormatVersion},
+            {"written_by", s.written_by.empty() ? nlohmann::json() : nlohmann::json(s.written_by)},
+            {"library", std::string("lara ") + version()}};
 }
 
 }  // namespace lara

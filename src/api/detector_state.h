@@ -25,6 +25,7 @@ struct Detector::State {
     nlohmann::json history = nlohmann::json::array();  // one entry per retraining
     std::int64_t generation = 0;
     std::uint32_t format_version = 0; // of the file it was loaded from; 0 when built in memory
+    std::string written_by;           // the lara that wrote that file ("" when built in memory, or before it was recorded)
 };
 
 }  // namespace lara

@@ -289,6 +289,15 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
     return rows;
 }
 
+//! The "made_by" of an experiment.json text (null when absent or unreadable).
+nlohmann::json made_by_of(const std::string& settings) {
+    try {
+        return nlohmann::json::parse(settings).value("made_by", nlohmann::json());
+    } catch (const nlohmann::json::exception&) {
+        return nullptr;
+    }
+}
+
 //! The settings in which two experiment.json texts differ, as "train/epochs 30 → 1, …", or "".
 std::string settings_changed(const std::string& before, const std::string& now) {
     nlohmann::json old_settings;
@@ -297,7 +306,10 @@ std::string settings_changed(const std::string& before, const std::string& now) 
     } catch (const nlohmann::json::exception&) {
         return "its experiment.json is not JSON";
     }
-    const auto new_settings = nlohmann::json::parse(now);
+    auto new_settings = nlohmann::json::parse(now);
+    // The version is kept, not compared: a rebuild must not strand a half-done run (the caller warns).
+    old_settings.erase("made_by");
+    new_settings.erase("made_by");
     if (old_settings.contains("methods") && old_settings["methods"].is_array())  // older folders kept the order given
         std::sort(old_settings["methods"].begin(), old_settings["methods"].end());
     std::vector<std::string> parts;
@@ -328,10 +340,18 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
 
     const auto settings = settings_json(plan);
     const auto settings_path = plan.out / "experiment.json";
+    std::string started_by;  // another version that began this folder
     if (fs::exists(settings_path)) {
-        if (const auto changed = settings_changed(read_text(settings_path), settings); !changed.empty())
+        const auto before = read_text(settings_path);
+        if (const auto changed = settings_changed(before, settings); !changed.empty())
             throw Error(ErrorKind::usage, plan.out.string() + " holds results of other settings (" + changed +
                                               "; see its experiment.json); choose another output folder or delete it");
+        if (const auto made_by = made_by_of(before); made_by != nlohmann::json::parse(settings)["made_by"]) {
+            started_by = made_by.is_string() ? made_by.get<std::string>() : "an earlier lara that did not record its version";
+            if (log)
+                log("warning: " + plan.out.string() + " was started by " + started_by + ", this is lara " + version() +
+                    "; its entity files are kept and summary.md says so (delete the folder to redo them)");
+        }
     } else {
         write_file_atomically(settings_path.string(), settings);
     }
@@ -406,7 +426,7 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     report.results_csv = (plan.out / "results.csv").string();
     report.summary_md = (plan.out / "summary.md").string();
     write_file_atomically(report.results_csv, csv);
-    write_file_atomically(report.summary_md, summary(plan, report.rows));
+    write_file_atomically(report.summary_md, summary(plan, report.rows, started_by));
     // In a sweep the time grows with K, so one bar per method is drawn for the smallest K only.
     std::vector<ExperimentRow> timed;
     std::copy_if(report.rows.begin(), report.rows.end(), std::back_inserter(timed), [&s](const auto& row) { return row.new_rows == s.new_rows.front(); });

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lara/error.h"
+#include "lara/lara.h"
 
 namespace lara {
 namespace {
@@ -156,7 +157,8 @@ std::string settings_json(const ExperimentPlan& plan) {
     retrain.erase("seed");
     auto methods = s.methods;  // a set: their order changes no number
     std::sort(methods.begin(), methods.end());
-    const nlohmann::json settings = {{"dataset", fs::canonical(s.dataset).string()}, {"protocol", s.protocol},
+    const nlohmann::json settings = {{"made_by", std::string("lara ") + version()},
+                                     {"dataset", fs::canonical(s.dataset).string()}, {"protocol", s.protocol},
                                      {"new_rows", s.new_rows}, {"eval_from", s.eval_from}, {"methods", methods},
                                      {"seeds", s.seeds}, {"model", s.model.to_json()}, {"train", train}, {"retrain", retrain}};
     return settings.dump(2) + "\n";

@@ -15,6 +15,7 @@
 
 #include "eval/paired.h"
 #include "lara/error.h"
+#include "lara/lara.h"
 
 namespace lara {
 namespace {
@@ -250,13 +251,16 @@ std::string paired_lines(const std::vector<ExperimentRow>& rows, const std::vect
     return table;
 }
 
-std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows) {
+std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows, const std::string& started_by) {
     const auto& s = plan.spec;
     std::set<std::string> entities;
     for (const auto& row : rows) entities.insert(row.entity);
     std::ostringstream md;
     md << "# lara experiment\n\n";
     if (!s.command.empty()) md << "```sh\n" << s.command << "\n```\n\n";
+    md << "Made by lara " << version();
+    if (!started_by.empty()) md << "; the folder was started by " << started_by << ", whose entity files were kept";
+    md << ".\n\n";
     md << "Data set `" << s.dataset << "`, " << count(entities.size(), "entity", "entities") << ", "
        << (s.seeds == 1 ? std::string("seed 0") : "seeds 0…" + std::to_string(s.seeds - 1)) << ", protocol " << s.protocol;
     const auto k = is_sweep(s) ? std::string("K") : std::to_string(s.new_rows.front());

@@ -28,7 +28,8 @@ inline const char* const kPairedHeader =
     "| method | entities | Δ f1 [95% interval] | better / worse | Δ best_f1 [95% interval] | better / worse |\n"
     "|---|---|---|---|---|---|\n";
 
-//! summary.md: the command, the settings, then mean ± sd per method, per group of entities and per K.
-std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows);
+//! summary.md: the command, the version, the settings, then mean ± sd per method, per group of
+//! entities and per K. `started_by`: the version that began the folder, when another one did.
+std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>& rows, const std::string& started_by = "");
 
 }  // namespace lara

@@ -118,6 +118,9 @@ TEST_F(DetectorTest, SaveAndLoadGiveIdenticalScores) {
     EXPECT_EQ(a.scores, b.scores);
     EXPECT_EQ(a.threshold, b.threshold);
     EXPECT_EQ(loaded.info()["model"], detector_->info()["model"]);
+    // The file says which lara wrote it; one built in memory was written by no file.
+    EXPECT_EQ(loaded.info()["written_by"], std::string("lara ") + lara::version());
+    EXPECT_TRUE(detector_->info()["written_by"].is_null());
 }
 
 TEST_F(DetectorTest, RefusesACorruptedTruncatedOrForeignModel) {

@@ -210,6 +210,22 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
     ASSERT_FALSE(log2.empty());
     EXPECT_NE(log2.front().find("skipped"), std::string::npos) << log2.front();
 
+    // A folder begun by another version is resumed with a warning, and summary.md says so.
+    const auto settings_path = fs::path(spec.out) / "experiment.json";
+    std::string settings = read_file(settings_path);
+    const auto at = settings.find("lara " + std::string(lara::version()));
+    ASSERT_NE(at, std::string::npos) << settings;
+    settings.replace(at, 5 + std::string(lara::version()).size(), "lara 0.0.9 (git 1234567)");
+    std::ofstream(settings_path) << settings;
+    std::vector<std::string> log3;
+    const auto resumed = lara::run_experiment(spec, [&log3](const std::string& line) { log3.push_back(line); });
+    EXPECT_TRUE(resumed.computed.empty());
+    ASSERT_FALSE(log3.empty());
+    EXPECT_NE(log3.front().find("was started by lara 0.0.9 (git 1234567)"), std::string::npos) << log3.front();
+    const auto resumed_summary = read_file(resumed.summary_md);
+    EXPECT_NE(resumed_summary.find("Made by lara " + std::string(lara::version()) + "; the folder was started by lara 0.0.9"),
+              std::string::npos) << resumed_summary.substr(0, 600);
+
     // The methods are a set: another order is the same settings.
     spec.methods = {"lara", "old"};
     EXPECT_EQ(lara::run_experiment(spec).skipped, (std::vector<std::string>{"alpha", "beta"}));
