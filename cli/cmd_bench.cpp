@@ -8,6 +8,7 @@ namespace lara::cli {
 
 void add_bench(CLI::App& app) {
     auto o = std::make_shared<BenchOptions>();
+    auto quiet = std::make_shared<bool>(false);
     auto* cmd = app.add_subcommand("bench", "time training, scoring and retraining in one process; prints JSON with ratios");
     cmd->add_option("--train", o->train_file, "training file (old rows, then the new rows); default: the synthetic service");
     cmd->add_option("--test", o->test_file, "file to score; default: the training file");
@@ -17,8 +18,11 @@ void add_bench(CLI::App& app) {
     cmd->add_option("--repeats", o->repeats, "LARA retrainings timed")->capture_default_str();
     add_threads_option(*cmd, o->threads);
     add_activation_option(*cmd, o->activation);
-    cmd->callback([o] {
-        const auto result = run_bench(*o, [](const std::string& line) { std::cerr << line << "\n"; });
+    cmd->add_flag("--quiet", *quiet, "no progress on stderr");
+    cmd->callback([o, quiet] {
+        const auto result = run_bench(*o, [quiet](const std::string& line) {
+            if (!*quiet) std::cerr << line << "\n";
+        });
         std::cout << result.dump(2) << "\n";
     });
 }
