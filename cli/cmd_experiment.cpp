@@ -59,7 +59,7 @@ void add_experiment(CLI::App& app) {
     cmd->callback([o] {
         o->spec.command = command_line();
         const auto log = [quiet = o->quiet](const std::string& line) {
-            if (!quiet) std::cerr << line << "\n";
+            if (!quiet || line.rfind("warning:", 0) == 0) std::cerr << line << "\n";  // --quiet keeps warnings
         };
         const auto report = run_experiment(o->spec, log);
         std::ifstream summary(report.summary_md);

@@ -29,7 +29,7 @@ Series DataOptions::load() const {
 }
 
 void add_threads_option(CLI::App& command, int& threads) {
-    command.add_option("--threads", threads, "intra-op threads (0: LibTorch's default, the number of cores)")
+    command.add_option("--threads", threads, "LibTorch's intra-op and OpenBLAS's threads (0: their defaults)")
         ->check(CLI::Range(0, 4096))
         ->capture_default_str();
 }

@@ -25,7 +25,7 @@ struct DataOptions {
 //! in 64 bits are a seed.
 void add_seed_option(CLI::App& command, std::uint64_t& seed);
 
-//! --threads N: LibTorch's intra-op threads (0: its default, the number of cores). Results are
+//! --threads N: LibTorch's intra-op and OpenBLAS's threads (0: their defaults). Results are
 //! deterministic for a seed and a thread count, so a run that must reproduce another fixes it.
 void add_threads_option(CLI::App& command, int& threads);
 

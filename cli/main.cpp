@@ -16,21 +16,22 @@ int main(int argc, char** argv) {
     lara::cli::add_compare(app);
     lara::cli::add_demo(app);
     lara::cli::add_bench(app);
+    int code = 0;
     try {
         app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : static_cast<int>(lara::ErrorKind::usage);
+    } catch (const CLI::ParseError& e) {  // also --help and --version, which print and succeed
+        code = app.exit(e) == 0 ? 0 : static_cast<int>(lara::ErrorKind::usage);
     } catch (const lara::Error& e) {
         std::cerr << "lara: " << e.what() << "\n";
-        return static_cast<int>(e.kind());
+        code = static_cast<int>(e.kind());
     } catch (const std::exception& e) {
         std::cerr << "lara: internal error: " << e.what() << "\n";
-        return static_cast<int>(lara::ErrorKind::internal);
+        code = static_cast<int>(lara::ErrorKind::internal);
     }
-    // Scores piped to a full disk or a closed pipe must not exit 0.
-    if (!std::cout.flush()) {
+    // Output piped to a full disk or a closed pipe must not exit 0.
+    if (!std::cout.flush() && code == 0) {
         std::cerr << "lara: cannot write to standard output\n";
-        return static_cast<int>(lara::ErrorKind::internal);
+        code = static_cast<int>(lara::ErrorKind::internal);
     }
-    return 0;
+    return code;
 }

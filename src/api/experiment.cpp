@@ -306,6 +306,7 @@ std::string settings_changed(const std::string& before, const std::string& now) 
     } catch (const nlohmann::json::exception&) {
         return "its experiment.json is not JSON";
     }
+    if (!old_settings.is_object()) return "its experiment.json is not a settings object";
     auto new_settings = nlohmann::json::parse(now);
     // The version is kept, not compared: a rebuild must not strand a half-done run (the caller warns).
     old_settings.erase("made_by");

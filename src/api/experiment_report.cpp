@@ -152,11 +152,14 @@ std::string first_epoch_warning(const std::vector<ExperimentRow>& rows) {
            "epoch (docs/method.md).\n\n";
 }
 
-//! A paragraph naming the entities with no labelled row among the scored ones, or "".
-std::string unlabelled_note(const std::vector<ExperimentRow>& rows) {
+//! A paragraph naming the entities (and, in a sweep, the K) with no labelled row among the scored
+//! ones, or "".
+std::string unlabelled_note(const std::vector<ExperimentRow>& rows, bool sweep) {
     std::vector<std::string> names;
-    for (const auto& row : rows)
-        if (row.n_labelled == 0 && std::find(names.begin(), names.end(), row.entity) == names.end()) names.push_back(row.entity);
+    for (const auto& row : rows) {
+        const auto name = row.entity + (sweep ? " (K = " + std::to_string(row.new_rows) + ")" : "");
+        if (row.n_labelled == 0 && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
     if (names.empty()) return "";
     return "No scored row of " + joined(names) + " is labelled: their recall, F1, best F1, point-adjusted "
            "F1, AUC-PR and hit rates are undefined, left empty in results.csv and out of the means below; only their "
@@ -291,7 +294,7 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
        << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << "; LARA's proposal " << s.retrain.proposal
        << ", threshold recalibrated by " << s.retrain.recalibrate << ".\n\n"
        << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
-    md << first_epoch_warning(rows) << unlabelled_note(rows);
+    md << first_epoch_warning(rows) << unlabelled_note(rows, is_sweep(s));
 
     // The JumpStarter services that change pattern are the case LARA is for: they come apart, and
     // all entities get a table of their own only when both kinds are there.

@@ -1,6 +1,8 @@
 #include "lara/lara.h"
 
-// Set by CMake on this file only, so that a new commit recompiles one file.
+#include "lara_commit.h"  // LARA_COMMIT, written at every build (cmake/write_commit.cmake)
+
+// LARA_VERSION is set by CMake on this file only.
 #ifndef LARA_VERSION
 #error "LARA_VERSION is set by CMakeLists.txt"
 #endif

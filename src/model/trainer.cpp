@@ -60,7 +60,7 @@ TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig
         const double val_loss = n_val > 0 ? mean_loss(vae, val) : history.train_loss.back();
         history.val_loss.push_back(val_loss);
         if (!std::isfinite(history.train_loss.back()) || !std::isfinite(val_loss))
-            throw Error(ErrorKind::model, "the training loss is not finite at epoch " + std::to_string(epoch) +
+            throw Error(ErrorKind::internal, "the training loss is not finite at epoch " + std::to_string(epoch) +
                                               " (non-finite input values, or a learning rate that diverges)");
         if (val_loss < best) {
             best = val_loss;

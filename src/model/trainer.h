@@ -23,7 +23,7 @@ struct TrainHistory {
 using ProgressFn = std::function<void(const TrainProgress&)>;
 
 //! Trains `vae` in place on windows [N, w, d] (a view of the series is fine: minibatches are
-//! gathered from it). Deterministic for a given seed and thread count. Throws lara::Error (model)
+//! gathered from it). Deterministic for a given seed and thread count. Throws lara::Error (internal)
 //! when the loss is not finite, as non-finite input or a diverging learning rate make it.
 TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig& config, const ProgressFn& progress = {});
 

@@ -51,9 +51,9 @@ grep -q '"activation": "relu"' "$dir/out" || fail "info lacks the activation: $(
 expect_code 0 "retrain, 8 ruminated windows" "$lara" retrain --model "$dir/s.lara" --data "$dir/data.csv" --from 300 --to 343 \
     --out "$dir/s2.lara" --ruminated-windows 8
 grep -q '"n_ruminated_windows":8' "$dir/out" || fail "retrain report lacks the ruminated windows: $(cat "$dir/out")"
-expect_code 0 "train on one thread" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/t1.lara" --window 10 --epochs 2 --quiet --threads 1
-expect_code 0 "info, one thread" "$lara" info --model "$dir/t1.lara"
-grep -q '"intra_op": 1' "$dir/out" || fail "info lacks the thread count: $(grep -A3 threads "$dir/out")"
+expect_code 0 "train on two threads" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/t1.lara" --window 10 --epochs 2 --quiet --threads 2
+expect_code 0 "info, two threads" "$lara" info --model "$dir/t1.lara"
+grep -q '"intra_op": 2' "$dir/out" || fail "info lacks the thread count: $(grep -A3 threads "$dir/out")"
 expect_code 1 "negative threads" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --threads -2
 expect_code 1 "finetune after lara" "$lara" retrain --model "$dir/r.lara" --data "$dir/data.csv" --from 300 --to 343 \
     --out "$dir/f.lara" --method finetune --baseline-epochs 1

@@ -133,7 +133,7 @@ TEST_P(VaeArch, ANonFiniteLossStopsTrainingWithAnError) {
         lara::model::train_vae(*vae, lara::model::sliding_windows(data, 8), train);
         FAIL() << "trained on a NaN";
     } catch (const lara::Error& e) {
-        EXPECT_EQ(e.kind(), lara::ErrorKind::model);
+        EXPECT_EQ(e.kind(), lara::ErrorKind::internal);
         EXPECT_NE(std::string(e.what()).find("not finite at epoch 1"), std::string::npos) << e.what();
     }
 }
