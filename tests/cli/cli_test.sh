@@ -30,6 +30,13 @@ lines=$("$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --out /dev/st
 [ "$lines" -eq 401 ] || fail "--out /dev/stdout into a pipe: $lines lines"
 expect_code 0 "info" "$lara" info --model "$dir/m.lara"
 grep -q '"arch": "mlp"' "$dir/out" || fail "info lacks the architecture"
+grep -q '"written_by": "lara [0-9.]* (git ' "$dir/out" || fail "info lacks the writer: $(grep written_by "$dir/out")"
+expect_code 0 "version" "$lara" --version
+grep -q '^lara [0-9]*\.[0-9]*\.[0-9]* (git ' "$dir/out" || fail "version: $(cat "$dir/out")"
+if [ -w /dev/full ]; then  # a full disk: the scores are lost, so the exit code must say so
+    "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" >/dev/full 2>"$dir/err"
+    [ $? -eq 4 ] || fail "score to a full disk did not exit 4: $(cat "$dir/err")"
+fi
 expect_code 0 "retrain" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 --out "$dir/r.lara"
 grep -q '"method":"lara"' "$dir/out" || fail "retrain report: $(cat "$dir/out")"
 grep -q '"n_windows":34' "$dir/out" || fail "retrain windows: $(cat "$dir/out")"
