@@ -24,10 +24,7 @@ protected:
         c.change_at = 2000;
         c.clean_until = 1500;
         synthetic_ = new lara::data::SyntheticSeries(lara::data::make_synthetic(c));
-        lara::ModelConfig model;
-        model.window = 20;
-        model.hidden = 32;
-        model.latent = 4;
+        const auto model = lara::test::small_model();
         lara::TrainConfig train;
         train.epochs = 10;
         detector_ = new lara::Detector(lara::Detector::train(synthetic_->series.slice(0, 1500), model, train, {}));
@@ -223,10 +220,8 @@ TEST_F(DetectorTest, FinetuneRefusesAModelThatLaraAdaptedAndScratchStartsAfresh)
 }
 
 TEST_F(DetectorTest, TrainingReportsTheLossesOfTheEpochItKept) {
-    lara::ModelConfig model;
-    model.window = 20;
+    auto model = lara::test::small_model();
     model.hidden = 16;
-    model.latent = 4;
     lara::TrainConfig train;
     train.epochs = 4;
     train.patience = 4;  // every epoch runs
@@ -264,10 +259,7 @@ TEST_F(DetectorTest, TheActivationIsSavedAndFilesBeforeVersion3LoadWithReluLayer
     lara::test::TempDir dir;
     const auto test = synthetic_->series.slice(1500, 2000);
     const auto train_small = [&](const std::string& activation) {
-        lara::ModelConfig model;
-        model.window = 20;
-        model.hidden = 32;
-        model.latent = 4;
+        auto model = lara::test::small_model();
         model.activation = activation;
         lara::TrainConfig train;
         train.epochs = 2;

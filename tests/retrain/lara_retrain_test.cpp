@@ -22,10 +22,7 @@ protected:
         c.change_at = c.n_rows;  // no built-in change
         c.clean_until = c.n_rows;  // and no anomalies
         series_ = new lara::Series(lara::data::make_synthetic(c).series);
-        lara::ModelConfig model;
-        model.window = 20;
-        model.hidden = 32;
-        model.latent = 4;
+        const auto model = lara::test::small_model();
         lara::TrainConfig train;
         train.epochs = 12;
         detector_ = new lara::Detector(lara::Detector::train(series_->slice(0, 2000), model, train, {}));

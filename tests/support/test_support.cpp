@@ -6,6 +6,14 @@
 
 namespace lara::test {
 
+ModelConfig small_model() {
+    ModelConfig model;
+    model.window = 20;
+    model.hidden = 32;
+    model.latent = 4;
+    return model;
+}
+
 std::filesystem::path data_dir() {
     if (const char* env = std::getenv("LARA_DATA_DIR"); env && *env)
         return std::filesystem::is_directory(env) ? std::filesystem::path(env) : std::filesystem::path();

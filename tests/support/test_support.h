@@ -4,7 +4,12 @@
 #include <filesystem>
 #include <string>
 
+#include "lara/config.h"
+
 namespace lara::test {
+
+//! The small mlp that detector tests train in seconds: window 20, hidden 32, latent 4.
+ModelConfig small_model();
 
 //! The benchmark data folder: $LARA_DATA_DIR, else ../shared/data beside the source tree.
 //! Empty when it does not exist; tests that need it call LARA_REQUIRE_DATA first.
