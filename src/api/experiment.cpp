@@ -8,7 +8,6 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
-#include <fstream>
 #include <iterator>
 #include <limits>
 #include <mutex>
@@ -16,7 +15,6 @@
 #include <optional>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +22,7 @@
 #include "api/experiment_figures.h"
 #include "api/experiment_plan.h"
 #include "api/experiment_report.h"
+#include "core/read_file.h"
 #include "core/resources.h"
 #include "eval/interpretation.h"
 #include "eval/metrics.h"
@@ -36,13 +35,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 void write_figure(const ExperimentPlan& plan, const std::string& name, const std::string& svg, ExperimentReport& report, std::mutex& mutex) {
     const auto path = plan.out / "figures" / name;
@@ -343,7 +335,7 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     const auto settings_path = plan.out / "experiment.json";
     std::string started_by;  // another version that began this folder
     if (fs::exists(settings_path)) {
-        const auto before = read_text(settings_path);
+        const auto before = core::read_whole_file(settings_path.string(), ErrorKind::data);
         if (const auto changed = settings_changed(before, settings); !changed.empty())
             throw Error(ErrorKind::usage, plan.out.string() + " holds results of other settings (" + changed +
                                               "; see its experiment.json); choose another output folder or delete it");

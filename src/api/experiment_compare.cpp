@@ -1,12 +1,12 @@
 // `lara compare`: two experiment runs, paired on entity, seed and K (lara/experiment.h).
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <tuple>
 
 #include "api/experiment_report.h"
+#include "core/read_file.h"
 #include "lara/error.h"
 #include "lara/experiment.h"
 
@@ -15,15 +15,12 @@ namespace {
 
 //! results.csv has the header of the entity files, with or without the hit-rate columns.
 std::vector<ExperimentRow> read_results(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw Error(ErrorKind::data, path + ": cannot be read");
-    std::string header;
-    std::getline(in, header);
-    header += "\n";
+    const auto text = core::read_whole_file(path, ErrorKind::data);
+    const auto header = text.substr(0, text.find('\n')) + "\n";
     const bool hit_rates = header == csv_header(true);
     if (!hit_rates && header != csv_header(false))
         throw Error(ErrorKind::data, path + ":1: not a results.csv of lara experiment (its header is \"" + header.substr(0, header.size() - 1) + "\")");
-    return read_entity_file(path, hit_rates);
+    return parse_rows(text, path, hit_rates);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -13,6 +12,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/read_file.h"
 #include "eval/paired.h"
 #include "lara/error.h"
 #include "lara/lara.h"
@@ -187,11 +187,11 @@ std::string csv_row(const ExperimentRow& row, bool hit_rates) {
     return line + "\n";
 }
 
-std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, bool hit_rates) {
-    std::ifstream in(path);
+std::vector<ExperimentRow> parse_rows(const std::string& text, const std::string& name, bool hit_rates) {
+    std::istringstream in(text);
     std::string line;
-    const auto fail = [&path](int number, const std::string& what) {
-        return Error(ErrorKind::data, path.string() + ":" + std::to_string(number) + ": " + what);
+    const auto fail = [&name](int number, const std::string& what) {
+        return Error(ErrorKind::data, name + ":" + std::to_string(number) + ": " + what);
     };
     const auto header = csv_header(hit_rates);
     if (!std::getline(in, line) || line + "\n" != header)
@@ -221,6 +221,10 @@ std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, b
         rows.push_back(std::move(row));
     }
     return rows;
+}
+
+std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, bool hit_rates) {
+    return parse_rows(core::read_whole_file(path.string(), ErrorKind::data), path.string(), hit_rates);
 }
 
 std::string paired_lines(const std::vector<ExperimentRow>& rows, const std::vector<ExperimentRow>& baseline) {

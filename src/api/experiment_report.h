@@ -15,8 +15,11 @@ namespace lara {
 std::string csv_header(bool hit_rates);
 //! One line; an undefined metric (NaN) is an empty field.
 std::string csv_row(const ExperimentRow& row, bool hit_rates);
-//! Reads an entity file back; `hit_rates` says which header it must have. Throws lara::Error
-//! (data) naming the file and line for a foreign header, a wrong field count or a non-number.
+//! The rows of an entity file or a results.csv (the same columns), `text` read from `name`;
+//! `hit_rates` says which header it must have. Throws lara::Error (data) naming the file and line
+//! for a foreign header, a wrong field count or a non-number.
+std::vector<ExperimentRow> parse_rows(const std::string& text, const std::string& name, bool hit_rates);
+//! parse_rows of an entity file; also throws when it cannot be read.
 std::vector<ExperimentRow> read_entity_file(const std::filesystem::path& path, bool hit_rates);
 
 //! The lines of a markdown table under kPairedHeader: each method of `rows` against the row of
