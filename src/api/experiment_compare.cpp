@@ -42,11 +42,10 @@ std::string compare_experiments(const std::string& results_a, const std::string&
             if (std::none_of(rows.begin(), rows.end(), [&](const ExperimentRow& row) { return row.*field == name; }))
                 throw Error(ErrorKind::usage, "compare: " + path + " has no " + what + " \"" + name + "\"");
     };
-    for (const auto* path : {&results_a, &results_b}) {
-        const auto& rows = path == &results_a ? a : b;
-        require(methods, rows, &ExperimentRow::method, "method", *path);
-        require(entities, rows, &ExperimentRow::entity, "entity", *path);
-    }
+    require(methods, a, &ExperimentRow::method, "method", results_a);
+    require(methods, b, &ExperimentRow::method, "method", results_b);
+    require(entities, a, &ExperimentRow::entity, "entity", results_a);
+    require(entities, b, &ExperimentRow::entity, "entity", results_b);
     std::set<std::string> in_b;
     for (const auto& row : b) in_b.insert(row.method);
     std::vector<std::string> compared = methods;
