@@ -4,6 +4,40 @@
 #include <iostream>
 
 namespace lara::cli {
+namespace {
+
+//! An option that the chosen method or ablation would ignore is refused: a run that silently did
+//! something else than asked (say --samples with --method finetune) would be measured as if it had.
+void refuse_options_that_do_not_apply(const CLI::App& cmd, const RetrainConfig& config) {
+    const bool lara = config.method == "lara", ruminates = lara && config.ruminate && config.fit_z;
+    const struct {
+        const char* option;
+        bool applies;
+        const char* when;
+    } rules[] = {
+        {"--restored", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
+        {"--samples", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
+        {"--proposal", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
+        {"--ruminated-windows", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
+        {"--newton-steps", ruminates && config.proposal == "laplace", "the ruminate block's --proposal laplace"},
+        {"--no-ruminate", lara && config.fit_z, "--method lara with M_z fitted"},
+        {"--ridge-z", lara && config.fit_z, "--method lara with M_z fitted"},
+        {"--ridge-x", lara && config.fit_x, "--method lara with M_x fitted"},
+        {"--x-map", lara && config.fit_x, "--method lara with M_x fitted"},
+        {"--ridge-bias", lara, "--method lara"},
+        {"--solver", lara, "--method lara"},
+        {"--no-fit-z", lara, "--method lara"},
+        {"--no-fit-x", lara, "--method lara"},
+        {"--loss-curve", lara && config.solver == "iterative", "--method lara --solver iterative (the exact solver has no iterations)"},
+        {"--baseline-epochs", config.method == "finetune" || config.method == "scratch", "--method finetune or scratch"},
+        {"--warmup-rows", config.recalibrate == "warmup", "--recalibrate warmup"},
+    };
+    for (const auto& rule : rules)
+        if (!rule.applies && cmd.count(rule.option) > 0)
+            throw Error(ErrorKind::usage, std::string(rule.option) + " applies to " + rule.when + " only");
+}
+
+}  // namespace
 
 void add_retrain(CLI::App& app) {
     struct Options {
@@ -43,7 +77,8 @@ void add_retrain(CLI::App& app) {
     cmd->add_option("--warmup-rows", o->config.warmup_rows, "warmup: rows at the start of each scored series that set the threshold")->capture_default_str();
     add_seed_option(*cmd, o->config.seed);
     add_threads_option(*cmd, o->threads);
-    cmd->callback([o] {
+    cmd->callback([o, cmd] {
+        refuse_options_that_do_not_apply(*cmd, o->config);
         set_threads(o->threads);
         auto parse_ridge = [](const std::string& text, const char* flag) {
             try {
@@ -56,8 +91,8 @@ void add_retrain(CLI::App& app) {
         };
         o->config.ridge_z = parse_ridge(o->ridge_z, "--ridge-z");
         o->config.ridge_x = parse_ridge(o->ridge_x, "--ridge-x");
-        check_output_path(o->out);
-        check_output_path(o->curve);
+        check_output_path(o->out, {o->data.path});  // --out may be --model: retraining in place
+        check_output_path(o->curve, {o->data.path, o->model, o->out});
         const auto old = Detector::load(o->model);
         const auto [adapted, report] = old.retrain(o->data.load(), o->config);
         // The loss curve first: if it cannot be written, --out (possibly the old model) is untouched.

@@ -19,6 +19,7 @@ void add_score(CLI::App& app) {
     cmd->add_option("--top", o->top, "metrics listed in top_metrics, largest contribution first")->capture_default_str()->check(CLI::Range(0, 1 << 20));
     add_threads_option(*cmd, o->threads);
     cmd->callback([o] {
+        check_output_path(o->out, {o->data.path, o->model});
         set_threads(o->threads);
         const auto detector = Detector::load(o->model);
         const auto result = detector.score(o->data.load());

@@ -39,7 +39,9 @@ void add_train(CLI::App& app) {
     cmd->callback([o, cmd] {
         if (o->model.arch == "gru" && cmd->count("--activation") > 0)
             throw Error(ErrorKind::usage, "--activation applies to --arch mlp only (a GRU has its own)");
-        check_output_path(o->out);
+        if (o->threshold.method == "fixed" && (cmd->count("--risk") > 0 || cmd->count("--init-quantile") > 0))
+            throw Error(ErrorKind::usage, "--risk and --init-quantile set SPOT's fit, which a fixed --threshold replaces");
+        check_output_path(o->out, {o->data.path});
         set_threads(o->threads);
         const auto series = o->data.load();
         const auto detector = Detector::train(series, o->model, o->train, o->threshold, progress_printer(o->quiet));

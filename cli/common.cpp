@@ -2,7 +2,11 @@
 
 #include "lara/files.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -61,12 +65,22 @@ void write_output(const std::string& path, const std::string& text) {
     write_file_atomically(path, text);
 }
 
-void check_output_path(const std::string& path) {
+void check_output_path(const std::string& path, const std::vector<std::string>& inputs) {
     namespace fs = std::filesystem;
     if (path.empty()) return;
-    if (fs::is_directory(path)) throw Error(ErrorKind::usage, path + ": is a directory, not a file");
-    const auto parent = fs::path(path).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent)) throw Error(ErrorKind::usage, path + ": the folder " + parent.string() + " does not exist");
+    if (fs::is_directory(path)) throw Error(ErrorKind::output, path + ": is a directory, not a file");
+    std::error_code error;
+    for (const auto& input : inputs)
+        if (!input.empty() && fs::equivalent(path, input, error))
+            throw Error(ErrorKind::output, path + ": is also an input of this command (" + input + "); writing it would destroy what it reads");
+    // A device such as /dev/stdout is written in place; a file goes through a temporary file beside it.
+    if (fs::exists(path) && !fs::is_regular_file(path)) return;
+    // An existing link is replaced where it points (write_file_atomically follows it).
+    const auto parent = (fs::exists(path) ? fs::canonical(path) : fs::path(path)).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent)) throw Error(ErrorKind::output, path + ": the folder " + parent.string() + " does not exist");
+    const auto folder = parent.empty() ? fs::path(".") : parent;
+    if (::access(folder.c_str(), W_OK) != 0)
+        throw Error(ErrorKind::output, path + ": cannot create a file in " + folder.string() + " (" + std::strerror(errno) + ")");
 }
 
 Detector::Progress progress_printer(bool quiet) {

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -35,9 +36,10 @@ void add_activation_option(CLI::App& command, std::string& activation);
 //! Writes `text` to PATH via a temporary file and a rename, or to stdout when PATH is empty.
 void write_output(const std::string& path, const std::string& text);
 
-//! Refuses (usage error) an output path that is a directory or lies in no existing directory, so
-//! that a long run does not end in a write that was bound to fail.
-void check_output_path(const std::string& path);
+//! Refuses (ErrorKind::output) an output path that is a directory, lies in no existing folder or
+//! in one this process cannot write, or is one of `inputs` (the run would destroy what it reads),
+//! so that a long run does not end in a write that was bound to fail.
+void check_output_path(const std::string& path, const std::vector<std::string>& inputs = {});
 
 //! A progress line per epoch on stderr, unless quiet.
 Detector::Progress progress_printer(bool quiet);

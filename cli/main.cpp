@@ -1,5 +1,7 @@
 // lara: the command line. Only a client of the public headers; every subcommand is in its own file.
 #include <iostream>
+#include <new>
+#include <string>
 
 #include "common.h"
 
@@ -24,14 +26,20 @@ int main(int argc, char** argv) {
     } catch (const lara::Error& e) {
         std::cerr << "lara: " << e.what() << "\n";
         code = static_cast<int>(e.kind());
+    } catch (const std::bad_alloc&) {
+        std::cerr << "lara: out of memory: use smaller sizes (--samples, --restored, --hidden, --batch) or fewer rows\n";
+        code = static_cast<int>(lara::ErrorKind::internal);
     } catch (const std::exception& e) {
-        std::cerr << "lara: internal error: " << e.what() << "\n";
+        // LibTorch appends a stack trace of 30 lines to its messages; the first line says what failed
+        // (an allocation of too many bytes, say).
+        const std::string what = e.what();
+        std::cerr << "lara: internal error: " << what.substr(0, what.find('\n')) << "\n";
         code = static_cast<int>(lara::ErrorKind::internal);
     }
     // Output piped to a full disk or a closed pipe must not exit 0.
     if (!std::cout.flush() && code == 0) {
         std::cerr << "lara: cannot write to standard output\n";
-        code = static_cast<int>(lara::ErrorKind::internal);
+        code = static_cast<int>(lara::ErrorKind::output);
     }
     return code;
 }

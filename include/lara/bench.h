@@ -22,6 +22,8 @@ struct BenchOptions {
     std::int64_t repeats = 20;    // LARA retrainings timed (the median is reported)
     std::string activation = ModelConfig{}.activation;  // the mlp's hidden layers (ModelConfig::activation)
     int threads = 0;              // intra-op threads; 0: LibTorch's default
+
+    void validate() const;  // throws Error(usage) naming the field
 };
 
 nlohmann::json run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& log = {});

@@ -49,7 +49,7 @@ struct TrainConfig {
 struct ThresholdConfig {
     std::string method = "spot";  // spot (GPD tail of the training scores) | fixed
     double risk = 1e-3;           // SPOT's q: expected fraction of normal steps above the threshold, (0, 1)
-    double init_quantile = 0.98;  // SPOT's initial threshold t as a quantile of the training scores, (0, 1)
+    double init_quantile = 0.98;  // SPOT's initial threshold t as a quantile of the training scores, [0.5, 1)
     double value = 0;             // the threshold itself when method = fixed
 
     void validate() const;
@@ -60,8 +60,8 @@ struct ThresholdConfig {
 //! Retraining after a change of normal pattern (docs/method.md).
 struct RetrainConfig {
     std::string method = "lara";     // lara | finetune | scratch | renorm
-    std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, ≥ 0
-    std::int64_t n_samples = 64;     // N: importance-sampling proposals per new window, ≥ 1
+    std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, [0, 1000]
+    std::int64_t n_samples = 64;     // N: importance-sampling proposals per new window, [1, 10000]
     //! laplace: N(mode, (−H)⁻¹) of the target, the mode found by Newton steps from the
     //! encoder mean (the default: the method's z̃, soundly estimated, ESS ≈ N with a smooth
     //! decoder; whether it detects better than posterior depends on the data, docs/method.md)

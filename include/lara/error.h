@@ -12,6 +12,7 @@ enum class ErrorKind {
     data = 2,      // an input data or label file that cannot be used
     model = 3,     // a model file that is missing, corrupt, foreign or incompatible
     internal = 4,  // anything else
+    output = 5,    // an output file that cannot be written (missing folder, permission, full disk)
 };
 
 //! Carries what went wrong and where (file:line:column, or the config field) in its message.

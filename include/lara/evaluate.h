@@ -26,8 +26,8 @@ struct EvaluateSpec {
 // top_metrics; ranks past `lara score --top K` count as misses) and interpretation_end. Only the
 // segment rows inside [first index, last index] of the score file count, as no other row is
 // ranked. Whether `a-b` means rows [a, b) (SMD) or [a, b] (ASD) is told from the labels: the
-// convention under which more segments end exactly where their labelled run ends wins, exclusive on
-// a tie.
+// reading under which the union of the segments disagrees with the labels on fewer rows wins,
+// exclusive on a tie.
 // Throws lara::Error (data) for a bad file, an index past the label file, an interpretation that
 // agrees with the labels under neither convention, or one with no segment in the scored rows.
 nlohmann::json evaluate(const EvaluateSpec& spec);

@@ -43,8 +43,8 @@ struct ExperimentSpec {
     std::string command;                // the command line, shown at the top of summary.md
 };
 
-//! One line of results.csv. NaN where a metric is undefined: auc_pr when no scored row is
-//! labelled, the hit rates without interpretation labels.
+//! One line of results.csv. NaN where a metric is undefined: recall, f1, best_f1, pa_f1, auc_pr
+//! and the hit rates when no scored row is labelled; the hit rates also without interpretation labels.
 struct ExperimentRow {
     std::string entity, method;
     std::uint64_t seed = 0;

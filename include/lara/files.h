@@ -10,8 +10,8 @@ namespace lara {
 //! Writes `bytes` to PATH.tmp-N beside PATH, syncs it to disk, then renames it over PATH: readers
 //! see the old file or the whole new one, also after a crash (the folder is synced after the rename). A symbolic link is followed (the file
 //! it points to is replaced); a device or pipe such as /dev/stdout is written to directly; a
-//! directory is refused. On failure the temporary file is removed and Error(kind) names PATH and
-//! the system's reason.
-void write_file_atomically(const std::string& path, const std::string& bytes, ErrorKind kind = ErrorKind::usage);
+//! directory is refused. A file that is replaced keeps its permission bits. On failure the
+//! temporary file is removed and Error(ErrorKind::output) names PATH and the system's reason.
+void write_file_atomically(const std::string& path, const std::string& bytes);
 
 }  // namespace lara

@@ -15,7 +15,8 @@
 //
 // Every function throws lara::Error (lara/error.h) on failure: usage for a bad configuration or
 // argument, data for a series that cannot be used (wrong metric count, fewer rows than a window,
-// a value that is not finite), model for a model file that is missing, corrupt or foreign.
+// a value that is not finite, metrics named in another order than in training), model for a model
+// file that is missing, corrupt or foreign, output for a file that cannot be written.
 // No LibTorch type appears here.
 //
 // Threads: a Detector is immutable, so score(), retrain(), info() and save() may be called on one
@@ -71,6 +72,9 @@ struct RetrainReport {
     bool converged = true;                    // LARA, iterative solver: false when it ran out of iterations
     std::vector<double> loss_curve_z, loss_curve_x;
     double threshold_before = 0, threshold_after = 0;
+    //! recalibrate warmup: each scored series gets its own threshold, fitted on its first
+    //! warmup_rows scores; threshold_after is then the old value, unused (null in to_json()).
+    std::int64_t warmup_rows = 0;
 
     nlohmann::json to_json() const;
 };
@@ -91,6 +95,8 @@ public:
     nlohmann::json info() const;               // the effective configs, sizes and history
 
     const ModelConfig& model_config() const;
+    //! The threshold a scored series is compared with; after a warm-up recalibration the stored
+    //! value is unused and each series gets its own (ScoreResult::threshold, info()'s value null).
     double threshold() const;
     std::int64_t generation() const;           // 0 when trained, +1 per retraining
     //! Number of stored parameters (weights and maps); retraining with LARA does not change it.

@@ -29,7 +29,7 @@ enum class FillPolicy {
 };
 
 enum class TimestampColumn {
-    detect,  // the first column is a timestamp if its header is time/timestamp/date/ts, or its values are ISO-8601
+    detect,  // the first column is a timestamp if its header is time/timestamp/date/datetime/ts, or its values are ISO-8601
     none,    // every column is a metric
     first,   // the first column is a timestamp (ISO-8601 or epoch seconds)
 };

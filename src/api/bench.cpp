@@ -18,7 +18,20 @@ double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1
 
 }  // namespace
 
+void BenchOptions::validate() const {
+    const auto fail = [](const std::string& field, const std::string& why) { throw Error(ErrorKind::usage, "bench options: " + field + " " + why); };
+    if (change_at < -1) fail("change_at", "must be a row (0 or more), or -1 for the last new_rows rows");
+    if (new_rows < 1) fail("new_rows", "must be at least 1");
+    if (epochs < 1) fail("epochs", "must be at least 1");
+    if (repeats < 1) fail("repeats", "must be at least 1");
+    ModelConfig model;
+    model.activation = activation;
+    model.n_metrics = 1;
+    model.validate();
+}
+
 nlohmann::json run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& log) {
+    options.validate();
     set_threads(options.threads);
     auto say = [&log](const std::string& line) {
         if (log) log(line);
@@ -26,8 +39,13 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
     const Series all = options.train_file.empty() ? data::make_synthetic({}).series.slice(0, 4543) : read_series(options.train_file);
     const Series test = options.test_file.empty() ? all : read_series(options.test_file);
     const std::int64_t change = options.change_at >= 0 ? options.change_at : all.n_rows - options.new_rows;
+    if (change < ModelConfig{}.window + 1 || change + options.new_rows > all.n_rows)
+        throw Error(ErrorKind::usage, all.source + ": the change at row " + std::to_string(change) + " leaves " + std::to_string(change) +
+                                          " old rows and " + std::to_string(all.n_rows - change) + " new ones; bench needs more than a window (" +
+                                          std::to_string(ModelConfig{}.window) + ") of old rows and --new-rows (" +
+                                          std::to_string(options.new_rows) + ") new ones");
     const Series old_rows = all.slice(0, change);
-    const Series new_rows = all.slice(change, std::min(all.n_rows, change + options.new_rows));
+    const Series new_rows = all.slice(change, change + options.new_rows);
 
     nlohmann::json out = {{"data", {{"train", all.source}, {"test", test.source}, {"old_rows", old_rows.n_rows},
                                     {"new_rows", new_rows.n_rows}, {"metrics", all.n_metrics}}},

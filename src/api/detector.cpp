@@ -46,13 +46,29 @@ torch::Tensor normalised(const data::Normalizer& normalizer, const Series& serie
     return to_tensor(values, series.n_rows, series.n_metrics);
 }
 
+//! A series whose header names the model's metrics in another order would be scored column by
+//! column against the wrong metric, silently. Names the model never saw are accepted: the same
+//! metrics of another host are often named after it.
+void check_metric_order(const Detector::State& s, const Series& series) {
+    if (s.metric_names.empty() || series.metric_names.size() != s.metric_names.size()) return;
+    for (std::size_t i = 0; i < series.metric_names.size(); ++i) {
+        const auto at = std::find(s.metric_names.begin(), s.metric_names.end(), series.metric_names[i]);
+        if (at != s.metric_names.end() && at != s.metric_names.begin() + static_cast<std::ptrdiff_t>(i))
+            throw Error(ErrorKind::data, series.source + ": metric " + std::to_string(i + 1) + " is \"" + series.metric_names[i] +
+                                             "\", which the model was trained with as metric " +
+                                             std::to_string(at - s.metric_names.begin() + 1) +
+                                             ": the columns are in another order than in the training file");
+    }
+}
+
 struct FittedThreshold {
     double value = 0;
     nlohmann::json fit;  // SPOT's tail fit; null for a fixed threshold
 };
 
-//! `source` names the series in errors.
-FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<double>& scores, const std::string& source) {
+//! `source` names the series in errors; `remedy` says what to do when it is too short.
+FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<double>& scores, const std::string& source,
+                              const std::string& remedy) {
     if (config.method == "fixed") return {config.value, nullptr};
     // A short series has too few scores above the configured quantile for a tail fit: lower it
     // so that about 20 peaks remain, as long as it stays a tail (above the median).
@@ -60,7 +76,7 @@ FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<d
     const double init_quantile = std::min(config.init_quantile, 1.0 - 20.0 / n);
     if (init_quantile < 0.5)
         throw Error(ErrorKind::data, source + ": too few scores (" + std::to_string(scores.size()) +
-                                         ") to fit SPOT's tail; give more rows or a fixed --threshold");
+                                         ") to fit SPOT's tail; " + remedy);
     const auto fit = [&] {
         try {
             return detect::fit_spot(scores, config.risk, init_quantile);
@@ -75,7 +91,7 @@ FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<d
 void set_threshold(Detector::State& s, const std::vector<double>& scores, const std::string& source) {
     s.score_median = core::median(scores);
     s.score_mad = core::median_absolute_deviation(scores);
-    auto fitted = fit_threshold(s.threshold_config, scores, source);
+    auto fitted = fit_threshold(s.threshold_config, scores, source, "give more rows or a fixed --threshold");
     s.threshold = fitted.value;
     s.threshold_fit = std::move(fitted.fit);
 }
@@ -120,6 +136,7 @@ nlohmann::json RetrainReport::to_json() const {
                         {"wall_ms", {{"ruminate", ruminate_ms}, {"fit", fit_ms}, {"recalibrate", recalibrate_ms}, {"total", total_ms}}},
                         {"peak_rss_mib", static_cast<double>(peak_rss_bytes) / (1024.0 * 1024.0)},
                         {"threshold", {{"before", threshold_before}, {"after", threshold_after}}}};
+    if (warmup_rows > 0) j["threshold"] = {{"before", threshold_before}, {"after", nullptr}, {"warmup_rows", warmup_rows}};
     if (method == "lara") {
         j["objective"] = {{"z", objective_z}, {"x", objective_x}};
         j["ess"] = {{"mean", ess_mean}, {"min", ess_min}};
@@ -164,6 +181,7 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
     const auto kept = static_cast<std::size_t>(history.best_epoch - 1);
 
     auto state = std::make_shared<State>(model, train, threshold, normalizer, retrain::AdjustedModel(vae));
+    state->metric_names = series.metric_names;
     state->training = {{"source", series.source}, {"first_row", series.first_row}, {"n_rows", series.n_rows},
                        {"epochs_run", history.train_loss.size()}, {"best_epoch", history.best_epoch},
                        // the kept epoch's losses; val_loss is the training loss when nothing was held out
@@ -191,6 +209,7 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
 ScoreResult Detector::score(const Series& series) const {
     check_series(series);
     const auto& s = *state_;
+    check_metric_order(s, series);
     auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window));
     ScoreResult result;
     result.first_row = series.first_row;
@@ -201,7 +220,10 @@ ScoreResult Detector::score(const Series& series) const {
     result.threshold = s.threshold;
     if (s.warmup_rows > 0) {  // recalibrated by warm-up: SPOT on the first scores of this series
         const auto n = std::min<std::size_t>(static_cast<std::size_t>(s.warmup_rows), result.scores.size());
-        result.threshold = fit_threshold(s.threshold_config, {result.scores.begin(), result.scores.begin() + static_cast<std::ptrdiff_t>(n)}, series.source).value;
+        result.threshold = fit_threshold(s.threshold_config, {result.scores.begin(), result.scores.begin() + static_cast<std::ptrdiff_t>(n)}, series.source,
+                                         "this model (retrained with --recalibrate warmup) fits its threshold on the first " +
+                                             std::to_string(s.warmup_rows) + " rows of each scored series: score at least 40 rows")
+                               .value;
     }
     result.anomalies.reserve(result.scores.size());
     for (double v : result.scores) result.anomalies.push_back(v > result.threshold ? 1 : 0);
@@ -210,7 +232,11 @@ ScoreResult Detector::score(const Series& series) const {
 
 std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, const RetrainConfig& config) const {
     config.validate();
+    if (config.recalibrate == "warmup" && state_->threshold_config.method == "fixed")
+        throw Error(ErrorKind::usage, "--recalibrate warmup refits SPOT on the first rows of each scored series, and this model's "
+                                      "threshold is fixed (--threshold): use shift, scale or keep");
     check_series(new_rows);
+    check_metric_order(*state_, new_rows);
     core::reset_peak_rss();
     const core::Timer total;
     const auto& old = *state_;
@@ -265,6 +291,7 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
     }
     report.recalibrate_ms = recalibrate.milliseconds();
     report.threshold_after = next->threshold;
+    report.warmup_rows = next->warmup_rows;
     next->generation = old.generation + 1;
     next->history.push_back({{"generation", next->generation}, {"method", config.method},
                              {"source", new_rows.source}, {"first_row", new_rows.first_row}, {"n_rows", new_rows.n_rows},
@@ -286,6 +313,7 @@ void Detector::save(const std::string& path) const {
                  {"threshold_config", s.threshold_config.to_json()},
                  {"threshold", {{"value", s.threshold}, {"score_median", s.score_median}, {"score_mad", s.score_mad}, {"fit", s.threshold_fit}, {"warmup_rows", s.warmup_rows}}},
                  {"normalizer", s.normalizer.to_json()},
+                 {"metric_names", s.metric_names},
                  {"training", s.training},
                  {"history", s.history},
                  {"generation", s.generation}};
@@ -317,6 +345,10 @@ Detector Detector::load(const std::string& path) {
         state->score_mad = file.meta.at("threshold").value("score_mad", 0.0);
         state->threshold_fit = file.meta.at("threshold").at("fit");
         state->warmup_rows = file.meta.at("threshold").value("warmup_rows", std::int64_t{0});
+        state->metric_names = file.meta.value("metric_names", std::vector<std::string>());
+        if (!state->metric_names.empty() && static_cast<std::int64_t>(state->metric_names.size()) != model.n_metrics)
+            throw Error(ErrorKind::model, "metric_names has " + std::to_string(state->metric_names.size()) + " names for " +
+                                              std::to_string(model.n_metrics) + " metrics");
         state->training = file.meta.at("training");
         state->history = file.meta.at("history");
         state->generation = file.meta.at("generation");
@@ -351,8 +383,11 @@ nlohmann::json Detector::info() const {
     const auto& s = *state_;
     return {{"model", s.model.to_json()},
             {"train", s.train.to_json()},
-            {"threshold", {{"config", s.threshold_config.to_json()}, {"value", s.threshold}, {"fit", s.threshold_fit},
+            {"threshold", {{"config", s.threshold_config.to_json()},
+                           {"value", s.warmup_rows > 0 ? nlohmann::json() : nlohmann::json(s.threshold)},
+                           {"fit", s.threshold_fit},
                            {"score_median", s.score_median}, {"score_mad", s.score_mad}, {"warmup_rows", s.warmup_rows}}},
+            {"metric_names", s.metric_names},
             {"training", s.training},
             {"generation", s.generation},
             {"history", s.history},

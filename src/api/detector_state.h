@@ -21,6 +21,7 @@ struct Detector::State {
     double score_mad = 0;         // their median absolute deviation; 0 in files older than it
     nlohmann::json threshold_fit; // SPOT's fit (t, γ, σ, peaks) when method = spot
     std::int64_t warmup_rows = 0; // > 0: score() fits SPOT on the first warmup_rows scores of each series
+    std::vector<std::string> metric_names;  // the training file's header; empty without one (or in files before it was kept)
     nlohmann::json training;      // what training did: rows, epochs, losses, seconds
     nlohmann::json history = nlohmann::json::array();  // one entry per retraining
     std::int64_t generation = 0;

@@ -334,7 +334,10 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     const auto settings = settings_json(plan);
     const auto settings_path = plan.out / "experiment.json";
     std::string started_by;  // another version that began this folder
-    if (fs::exists(settings_path)) {
+    // Settings guard finished entities; a run that failed before finishing any leaves none to guard.
+    const bool has_results = std::any_of(fs::directory_iterator(entity_dir), fs::directory_iterator(),
+                                         [](const fs::directory_entry& e) { return e.path().extension() == ".csv"; });
+    if (fs::exists(settings_path) && has_results) {
         const auto before = core::read_whole_file(settings_path.string(), ErrorKind::data);
         if (const auto changed = settings_changed(before, settings); !changed.empty())
             throw Error(ErrorKind::usage, plan.out.string() + " holds results of other settings (" + changed +

@@ -19,7 +19,7 @@ std::vector<ExperimentRow> read_results(const std::string& path) {
     const auto header = text.substr(0, text.find('\n')) + "\n";
     const bool hit_rates = header == csv_header(true);
     if (!hit_rates && header != csv_header(false))
-        throw Error(ErrorKind::data, path + ":1: not a results.csv of lara experiment (its header is \"" + header.substr(0, header.size() - 1) + "\")");
+        throw Error(ErrorKind::data, path + ":1: not a results.csv of lara experiment (its header is " + core::quoted(header.substr(0, header.size() - 1)) + ")");
     return parse_rows(text, path, hit_rates);
 }
 
@@ -103,7 +103,10 @@ std::string compare_experiments(const std::string& results_a, const std::string&
         any = true;
         md << "## K = " << k << "\n\n" << kPairedHeader << tables << "\n";
     }
-    if (!any) throw Error(ErrorKind::usage, "compare: no row of " + results_a + " has a row of " + results_b + " with the same method, entity, seed and K");
+    if (!any && paired == 0)
+        throw Error(ErrorKind::data, "compare: no row of " + results_a + " has a row of " + results_b + " with the same method, entity, seed and K");
+    if (!any)
+        throw Error(ErrorKind::data, "compare: the " + std::to_string(paired) + " paired rows have no F1 to compare: their entities have no labelled scored row");
     return md.str();
 }
 

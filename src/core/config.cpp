@@ -87,6 +87,8 @@ void ThresholdConfig::validate() const {
     if (!one_of(method, {"spot", "fixed"})) fail(where, "method", "must be spot or fixed, not \"" + method + "\"");
     if (!(risk > 0 && risk < 1)) fail(where, "risk", "must be in (0, 1)");
     if (!(init_quantile > 0 && init_quantile < 1)) fail(where, "init_quantile", "must be in (0, 1)");
+    // Below the median the excesses are no tail, and the fit would refuse every series.
+    if (method == "spot" && init_quantile < 0.5) fail(where, "init_quantile", "must be at least 0.5 for spot: SPOT fits the tail above it");
     if (!std::isfinite(value)) fail(where, "value", "must be finite");
 }
 
@@ -108,14 +110,17 @@ void RetrainConfig::validate() const {
     const std::string where = "retrain config";
     if (!one_of(method, {"lara", "finetune", "scratch", "renorm"}))
         fail(where, "method", "must be lara, finetune, scratch or renorm, not \"" + method + "\"");
-    if (n_restored < 0) fail(where, "n_restored", "must be at least 0");
-    if (n_samples < 1) fail(where, "n_samples", "must be at least 1");
+    // The ruminate block holds N × (n + 1) decoded windows per new window at once: the caps keep a
+    // typo from asking for terabytes (64 × 11 is the default).
+    if (n_restored < 0 || n_restored > 1000) fail(where, "n_restored", "must be in [0, 1000]");
+    if (n_samples < 1 || n_samples > 10000) fail(where, "n_samples", "must be in [1, 10000]");
     if (newton_steps < 0) fail(where, "newton_steps", "must be 0 or more");
     if (ruminated_windows < 1) fail(where, "ruminated_windows", "must be at least 1");
     if (!one_of(proposal, {"posterior", "prior", "laplace"})) fail(where, "proposal", "must be posterior, prior or laplace");
     if (!one_of(x_map, {"full", "diagonal", "window"})) fail(where, "x_map", "must be full, diagonal or window");
     if (!one_of(maps, {"affine", "mlp"})) fail(where, "maps", "must be affine or mlp");
     if (maps == "mlp" && x_map != "full") fail(where, "maps", "mlp maps act per time step, so x_map must be full");
+    if (method == "lara" && !fit_z && !fit_x) fail(where, "fit_z", "and fit_x are both false: LARA would fit nothing");
     if (!(ridge_z > 0)) fail(where, "ridge_z", "must be positive (inf keeps the identity)");
     if (!(ridge_x > 0)) fail(where, "ridge_x", "must be positive (inf keeps the identity)");
     if (!(ridge_bias > 0) || std::isinf(ridge_bias)) fail(where, "ridge_bias", "must be positive and finite");

@@ -2,9 +2,11 @@
 #include "core/read_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -28,53 +30,55 @@ bool write_all(int fd, const std::string& bytes) {
     return true;
 }
 
-[[noreturn]] void fail(ErrorKind kind, const std::string& path, const std::string& what, int error_number) {
-    throw Error(kind, path + ": cannot " + what + " (" + std::strerror(error_number) + ")");
+[[noreturn]] void fail(const std::string& path, const std::string& what, int error_number) {
+    throw Error(ErrorKind::output, path + ": cannot " + what + " (" + std::strerror(error_number) + ")");
 }
 
 //! A device or pipe (/dev/stdout, /dev/null, a FIFO) has no file to leave half-written: the bytes
 //! go straight to it, and the node itself stays.
-void write_to_stream(const std::string& path, const std::string& bytes, ErrorKind kind) {
+void write_to_stream(const std::string& path, const std::string& bytes) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) fail(kind, path, "open it for writing", errno);
+    if (fd < 0) fail(path, "open it for writing", errno);
     const bool ok = write_all(fd, bytes);
     const int error_number = errno;
     ::close(fd);
-    if (!ok) fail(kind, path, "write to it", error_number);
+    if (!ok) fail(path, "write to it", error_number);
 }
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::string& bytes, ErrorKind kind) {
-    if (path.empty()) throw Error(kind, "an output path is empty");
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+    if (path.empty()) throw Error(ErrorKind::output, "an output path is empty");
     std::error_code error;  // a path that does not exist yet is the usual case, not an error
     const auto status = fs::status(path, error);  // of what the path leads to, through any links
-    if (fs::is_directory(status)) throw Error(kind, path + ": is a directory, not a file");
+    if (fs::is_directory(status)) throw Error(ErrorKind::output, path + ": is a directory, not a file");
     // /dev/stdout is a link to /proc/self/fd/1, whose "target" may be "pipe:[…]": open it as it is.
-    if (fs::exists(status) && !fs::is_regular_file(status)) return write_to_stream(path, bytes, kind);
+    if (fs::exists(status) && !fs::is_regular_file(status)) return write_to_stream(path, bytes);
     // A symbolic link is followed, even to a file not there yet, so that the link stays.
     fs::path target = path;
     for (int hops = 0; fs::is_symlink(fs::symlink_status(target, error)); ++hops) {
         const auto next = fs::read_symlink(target, error);
-        if (error || hops == 40) fail(kind, path, "follow the link", error ? error.value() : ELOOP);
+        if (error || hops == 40) fail(path, "follow the link", error ? error.value() : ELOOP);
         target = next.is_absolute() ? next : target.parent_path() / next;
     }
 
     fs::path temp = target;
     temp += ".tmp-" + std::to_string(std::random_device{}());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) fail(kind, path, "create a file beside it", errno);
+    if (fd < 0) fail(path, "create a file beside it", errno);
+    // A replaced file keeps its permissions (say 0600 on a private model), not the umask's.
+    if (struct stat existing {}; ::stat(target.c_str(), &existing) == 0) ::fchmod(fd, existing.st_mode & 07777);
     // fsync before the rename: after a crash the name points at the old bytes or all of the new.
     const bool ok = write_all(fd, bytes) && ::fsync(fd) == 0;
     const int error_number = errno;
     if (::close(fd) != 0 || !ok) {
         fs::remove(temp, error);
-        fail(kind, path, "write the file", ok ? errno : error_number);
+        fail(path, "write the file", ok ? errno : error_number);
     }
     if (::rename(temp.c_str(), target.c_str()) != 0) {
         const int rename_error = errno;
         fs::remove(temp, error);
-        fail(kind, path, "move the file into place", rename_error);
+        fail(path, "move the file into place", rename_error);
     }
     // And the folder, so that the rename itself survives a crash (best effort: the file is whole).
     const auto folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
@@ -96,6 +100,25 @@ std::string read_whole_file(const std::string& path, ErrorKind kind) {
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (in.bad()) throw Error(kind, path + ": cannot read: " + std::strerror(errno));
     return bytes;
+}
+
+void drop_byte_order_mark(std::string& text) {
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+}
+
+std::string quoted(std::string_view text) {
+    constexpr std::size_t max_shown = 40;
+    std::string out = "\"";
+    for (const char c : text.substr(0, max_shown)) {
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+            out += c;
+            continue;
+        }
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+        out += escaped;
+    }
+    return out + (text.size() > max_shown ? "...\"" : "\"");
 }
 
 }  // namespace core

@@ -1,7 +1,9 @@
-// Reading a whole input file, with the errors every reader gives alike (internal to the library).
+// Reading a whole input file, and showing its pieces in errors, alike in every reader (internal
+// to the library).
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "lara/error.h"
 
@@ -10,5 +12,12 @@ namespace lara::core {
 //! The bytes of PATH. A directory, a file that cannot be opened or read throws Error(kind) naming
 //! PATH and the reason.
 std::string read_whole_file(const std::string& path, ErrorKind kind);
+
+//! Drops a leading UTF-8 byte-order mark, which spreadsheet exports often write.
+void drop_byte_order_mark(std::string& text);
+
+//! A piece of an input file as an error shows it: in double quotes, at most 40 bytes (a binary or
+//! one-line file must not flood the terminal), control characters such as a NUL or tab as \xNN.
+std::string quoted(std::string_view text);
 
 }  // namespace lara::core

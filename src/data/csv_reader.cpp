@@ -17,6 +17,8 @@
 namespace lara {
 namespace {
 
+using core::quoted;
+
 //! One comma-separated field, trimmed, and where it starts in its line (for error columns).
 struct Field {
     std::string_view text;
@@ -31,8 +33,7 @@ bool is_blank(std::string_view line) {
 
 std::string read_file(const std::string& path) {
     std::string text = core::read_whole_file(path, ErrorKind::data);
-    // Spreadsheet exports often start with a UTF-8 byte-order mark; it is not part of the first field.
-    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    core::drop_byte_order_mark(text);
     // Classic Mac OS ended lines with a carriage return alone: the file would read as one line.
     if (text.find('\n') == std::string::npos && text.find('\r') + 1 < text.size())
         throw Error(ErrorKind::data, path + ": its lines end with a carriage return alone (classic Mac OS); convert them to line feeds");
@@ -104,23 +105,14 @@ struct Location {
                 at.path + ":" + std::to_string(at.line_number) + ":" + std::to_string(column) + ": " + what);
 }
 
-//! A field as an error shows it: at most 40 bytes, control characters (a NUL, a tab) as \xNN.
-std::string quoted(std::string_view text) {
-    constexpr std::size_t max_shown = 40;
-    std::string out = "\"";
-    for (const char c : text.substr(0, max_shown)) {
-        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
-            out += c;
-            continue;
-        }
-        char escaped[8];
-        std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
-        out += escaped;
-    }
-    return out + (text.size() > max_shown ? "...\"" : "\"");
-}
-
 std::string field_name(std::size_t index) { return "field " + std::to_string(index + 1); }
+
+//! What a field that is not a number most likely is, for the error: "" when nothing is clear.
+std::string hint_for(std::string_view text) {
+    if (!text.empty() && (text.front() == '"' || text.front() == '\'')) return " (quoted fields are not read: remove the quotes)";
+    if (text.find_first_of(";\t") != std::string_view::npos) return " (fields are separated by commas)";
+    return "";
+}
 
 //! Parses a whole field as a number, accepting nan and inf; false when it is not one.
 bool parse_double(std::string_view text, double& out) {
@@ -237,7 +229,7 @@ bool is_header(const std::string& path, std::string_view line, const std::vector
     if (text_field && number_field)
         fail_at({path, 1, line}, text_field->offset,
                 "the first line mixes names and numbers (" + quoted(text_field->text) + " and " + quoted(number_field->text) +
-                    "): a header names every column with a name, a data row has only numbers");
+                    "): a header names every column with a name, a data row has only numbers" + hint_for(text_field->text));
     return text_field != nullptr;
 }
 
@@ -245,6 +237,7 @@ bool is_header(const std::string& path, std::string_view line, const std::vector
 //! a `to` past the end is clamped, so a series and its labels can share one range).
 std::int64_t checked_end(const std::string& path, std::int64_t rows, std::int64_t from, std::int64_t to) {
     const char* problem = nullptr;
+    ErrorKind kind = ErrorKind::usage;  // the options' own problems; past the end is this file's
     if (from < 0)
         problem = "from is negative";
     else if (to < -1)
@@ -252,11 +245,10 @@ std::int64_t checked_end(const std::string& path, std::int64_t rows, std::int64_
     else if (to != -1 && from > to)
         problem = "from is after to";
     else if (from > rows)
-        problem = "from is past the last row";
+        problem = "from is past the last row", kind = ErrorKind::data;
     if (problem)
-        throw Error(ErrorKind::usage, "row range [" + std::to_string(from) + ", " +
-                                          (to == -1 ? std::string("end") : std::to_string(to)) + ") does not fit " +
-                                          path + " (" + std::to_string(rows) + " data rows): " + problem);
+        throw Error(kind, "row range [" + std::to_string(from) + ", " + (to == -1 ? std::string("end") : std::to_string(to)) +
+                              ") does not fit " + path + " (" + std::to_string(rows) + " data rows): " + problem);
     return to == -1 ? rows : std::min(to, rows);
 }
 
@@ -307,6 +299,8 @@ Series read_series(const std::string& path, const ReadOptions& options) {
         has_timestamp = (header && is_time_name(header_fields[0].text)) || parse_iso8601(first_data[0].text, ignored);
     }
     const std::size_t width = header ? header_fields.size() : first_data.size();
+    // Lines that all end in a comma read as one more column, empty from its first line on.
+    const bool trailing_comma = (header ? header_fields : first_data).back().text.empty();
     const std::size_t skip = has_timestamp ? 1 : 0;
     if (width <= skip)
         throw Error(ErrorKind::data, path + ": no metric columns (the only column is the timestamp)");
@@ -330,7 +324,8 @@ Series read_series(const std::string& path, const ReadOptions& options) {
         if (is_blank(line)) fail_blank(at);  // rows remain after it, so it is not trailing
         if (fields.size() != width) {
             const std::string what = "expected " + std::to_string(width) + " fields (as " +
-                                     (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size());
+                                     (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size()) +
+                                     (!line.empty() && line.front() == '#' ? " (comment lines are not read)" : "");
             fail_at(at, fields.size() > width ? fields[width].offset : line.size(), what);
         }
         const bool kept = r >= options.from;
@@ -345,12 +340,13 @@ Series read_series(const std::string& path, const ReadOptions& options) {
             const Field& field = fields[i];
             double value = 0.0;
             if (!field.text.empty() && !parse_double(field.text, value))
-                fail_at(at, field.offset, field_name(i) + " is not a number: " + quoted(field.text) +
-                                              (field.text.find_first_of(";\t") != std::string::npos ? " (fields are separated by commas)" : ""));
+                fail_at(at, field.offset, field_name(i) + " is not a number: " + quoted(field.text) + hint_for(field.text));
             if (field.text.empty() || !std::isfinite(value)) {
                 const std::string what = field_name(i) + (field.text.empty()   ? " is empty"
                                                           : std::isnan(value) ? " is NaN"
                                                                               : " is infinite");
+                if (trailing_comma && i + 1 == width)
+                    fail_at(at, field.offset, what + ": the line ends with a comma (remove the trailing commas)");
                 if (options.fill == FillPolicy::reject)
                     fail_at(at, field.offset, what + " (use --fill forward to repeat the previous row's value)");
                 if (r == 0) fail_at(at, field.offset, what + " on the first data row, so there is nothing to fill forward");

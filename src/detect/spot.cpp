@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -11,6 +12,13 @@ namespace lara::detect {
 namespace {
 
 constexpr std::int64_t min_peaks = 10;
+
+//! A number as %g writes it: std::to_string would print a risk of 1e-6 as 0.000001 and 1e-9 as 0.
+std::string text(double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", value);
+    return buffer;
+}
 
 double empirical_quantile(const std::vector<double>& sorted, double level) {
     const auto index = static_cast<std::size_t>(std::floor(level * static_cast<double>(sorted.size())));
@@ -104,11 +112,15 @@ std::vector<double> search_grid(double y_min, double y_mean, double y_max) {
 
 // The maximum-likelihood GPD over the interior local maxima of the profile and the exponential.
 // Only interior maxima count: the likelihood grows without bound as x approaches -1/max Y
-// (shape below -1), which is not a usable fit.
-Candidate fit_gpd(const std::vector<double>& peaks) {
+// (shape below -1), which is not a usable fit. The peaks are fitted in units of their maximum, so
+// that no sum overflows and the fit is the same at any scale of the scores.
+Candidate fit_gpd(const std::vector<double>& peaks_in) {
+    const double unit = *std::max_element(peaks_in.begin(), peaks_in.end());
+    std::vector<double> peaks;
+    peaks.reserve(peaks_in.size());
+    for (double y : peaks_in) peaks.push_back(y / unit);
     const ProfileLikelihood profile(peaks);
-    const auto [min_it, max_it] = std::minmax_element(peaks.begin(), peaks.end());
-    const std::vector<double> grid = search_grid(*min_it, profile.mean(), *max_it);
+    const std::vector<double> grid = search_grid(*std::min_element(peaks.begin(), peaks.end()), profile.mean(), 1.0);
     std::vector<Candidate> values;
     values.reserve(grid.size());
     for (double x : grid) values.push_back(profile.at(x));
@@ -119,6 +131,7 @@ Candidate fit_gpd(const std::vector<double>& peaks) {
             values[i].log_likelihood >= values[i + 1].log_likelihood)
             best = better(best, refine(profile, grid[i - 1], grid[i + 1], values[i]));
     }
+    best.sigma *= unit;
     return best;
 }
 
@@ -126,9 +139,9 @@ Candidate fit_gpd(const std::vector<double>& peaks) {
 
 SpotFit fit_spot(const std::vector<double>& scores, double risk, double init_quantile) {
     if (!(risk > 0 && risk < 1))
-        throw Error(ErrorKind::usage, "SPOT risk q must be in (0, 1), got " + std::to_string(risk));
+        throw Error(ErrorKind::usage, "SPOT risk q must be in (0, 1), got " + text(risk));
     if (!(init_quantile > 0 && init_quantile < 1))
-        throw Error(ErrorKind::usage, "SPOT initial quantile must be in (0, 1), got " + std::to_string(init_quantile));
+        throw Error(ErrorKind::usage, "SPOT initial quantile must be in (0, 1), got " + text(init_quantile));
     if (scores.empty()) throw Error(ErrorKind::data, "SPOT needs scores to fit, got none");
     for (std::size_t i = 0; i < scores.size(); ++i) {
         if (!std::isfinite(scores[i]))
@@ -164,8 +177,8 @@ SpotFit fit_spot(const std::vector<double>& scores, double risk, double init_qua
     const double excess = fit.gamma == 0 ? -log_ratio : std::expm1(-fit.gamma * log_ratio) / fit.gamma;
     fit.threshold = fit.init_threshold + fit.sigma * excess;
     if (!std::isfinite(fit.threshold))
-        throw Error(ErrorKind::data, "SPOT tail is too heavy (shape " + std::to_string(fit.gamma) +
-                                         ") to give a finite threshold at risk " + std::to_string(risk));
+        throw Error(ErrorKind::data, "SPOT tail is too heavy (shape " + text(fit.gamma) +
+                                         ") to give a finite threshold at risk " + text(risk));
     return fit;
 }
 

@@ -19,6 +19,10 @@ struct SpotFit {
 //! t = sorted[floor(init_quantile · n)] (the SPOT reference code's quantile); the peaks are the
 //! scores strictly above t. Shape and scale are the maximum-likelihood estimates found through
 //! Grimshaw's one-variable reduction, with the exponential tail (gamma = 0) as a candidate too.
+//! A bounded tail whose profile likelihood has no maximum above shape -1 (uniform scores, say)
+//! gets the exponential fit, as in SPOT's reference code: its threshold lies above every score
+//! the tail reaches, so such a series raises no alarm at risk q (fewer false alarms, not more).
+//! The fit is the same at any scale of the scores (the excesses are fitted in units of their largest).
 //! When risk ≥ n_t / n the requested quantile lies below t, where the tail model does not apply;
 //! the threshold is then the empirical (1 − risk) quantile, sorted[floor((1 − risk) · n)].
 //! Throws lara::Error: usage for risk or init_quantile outside (0, 1); data for no scores, a

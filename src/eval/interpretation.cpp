@@ -33,7 +33,7 @@ InterpretationSegment parse_line(std::string_view line, SegmentEnd end, const st
     const auto colon = line.find(':');
     const auto dash = line.substr(0, colon).find('-');
     if (colon == std::string_view::npos || dash == std::string_view::npos)
-        throw Error(ErrorKind::data, where + ": expected 'begin-end:d1,d2,...', got '" + std::string(line) + "'");
+        throw Error(ErrorKind::data, where + ": expected 'begin-end:d1,d2,...', got " + core::quoted(line));
     InterpretationSegment segment;
     segment.begin = parse_count(line.substr(0, dash), where);
     segment.end = parse_count(line.substr(dash + 1, colon - dash - 1), where) + (end == SegmentEnd::inclusive);

@@ -37,7 +37,7 @@ bool parse_whole(std::string_view text, T& value) {
     return !text.empty() && status == std::errc() && rest == text.data() + text.size();
 }
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+using core::quoted;
 
 double parse_number(const Field& field, const char* name, const Where& where) {
     double value = 0;
@@ -109,7 +109,9 @@ void read_row(std::string_view line, ScoreFile& out, const Where& where) {
 }  // namespace
 
 ScoreFile read_score_file(const std::string& path) {
-    std::istringstream in(core::read_whole_file(path, ErrorKind::data));
+    auto bytes = core::read_whole_file(path, ErrorKind::data);
+    core::drop_byte_order_mark(bytes);
+    std::istringstream in(bytes);
     ScoreFile out;
     std::string text;
     std::int64_t number = 0;

@@ -8,6 +8,9 @@
 #include "lara/error.h"
 #include "lara/files.h"
 
+// Numbers are copied to and from the file as they lie in memory; the format is little-endian.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the model file format is little-endian; this machine is not");
+
 namespace lara::persist {
 namespace {
 
@@ -71,7 +74,7 @@ void write_model_file(const std::string& path, const ModelFile& file) {
     }
     put<std::uint32_t>(out, crc32_of(out.data(), out.size()));
 
-    write_file_atomically(path, out, ErrorKind::model);
+    write_file_atomically(path, out);
 }
 
 ModelFile read_model_file(const std::string& path) {

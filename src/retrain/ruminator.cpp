@@ -9,8 +9,8 @@ namespace lara::retrain {
 namespace {
 
 // Windows ruminated at once: memory grows as N × windows × w × d, so many new windows are taken
-// in chunks (32 windows of 40 × 19 with N = 64 hold about 6 MiB per tensor).
-constexpr std::int64_t kWindowsPerChunk = 32;
+// in chunks (32 windows of 40 × 19 with N = 64 hold about 6 MiB per tensor), fewer when N is larger.
+std::int64_t windows_per_chunk(std::int64_t n_samples) { return std::clamp<std::int64_t>(32 * 64 / n_samples, 1, 32); }
 
 Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
     const auto K = windows.size(0), w = windows.size(1), d = windows.size(2);
@@ -49,8 +49,9 @@ Rumination ruminate(const model::Reconstructor& model, const torch::Tensor& wind
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> z_tilde, ess;
     std::int64_t newton_steps = 0;
-    for (std::int64_t i = 0; i < windows.size(0); i += kWindowsPerChunk) {
-        const auto part = ruminate_chunk(model, windows.narrow(0, i, std::min(kWindowsPerChunk, windows.size(0) - i)), options);
+    const auto chunk = windows_per_chunk(options.n_samples);
+    for (std::int64_t i = 0; i < windows.size(0); i += chunk) {
+        const auto part = ruminate_chunk(model, windows.narrow(0, i, std::min(chunk, windows.size(0) - i)), options);
         z_tilde.push_back(part.z_tilde);
         ess.push_back(part.ess);
         newton_steps = std::max(newton_steps, part.newton_steps);

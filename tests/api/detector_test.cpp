@@ -337,6 +337,25 @@ TEST(ModelConfig, RefusesAnUnknownActivationAndAGruNamesNone) {
     EXPECT_EQ(lara::ModelConfig::from_json(json).to_json(), c.to_json());
 }
 
+TEST(ThresholdConfig, SpotRefusesAnInitialQuantileBelowTheMedian) {
+    // Below 0.5 the excesses are no tail: every series would be refused later, as too short.
+    lara::ThresholdConfig c;
+    c.init_quantile = 0.3;
+    try {
+        c.validate();
+        ADD_FAILURE() << "accepted";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+        EXPECT_NE(std::string(e.what()).find("init_quantile must be at least 0.5"), std::string::npos) << e.what();
+    }
+    c.init_quantile = 0.5;
+    EXPECT_NO_THROW(c.validate());
+    // A fixed threshold does not use it.
+    c.init_quantile = 0.3;
+    c.method = "fixed";
+    EXPECT_NO_THROW(c.validate());
+}
+
 TEST(DetectorRealData, LabelledAnomaliesOfAJumpStarterServiceScoreClearlyHigher) {
     LARA_REQUIRE_DATA();
     // service2 keeps its normal pattern (a control): train on train, score test.

@@ -35,7 +35,7 @@ expect_code 0 "version" "$lara" --version
 grep -q '^lara [0-9]*\.[0-9]*\.[0-9]* (git ' "$dir/out" || fail "version: $(cat "$dir/out")"
 if [ -w /dev/full ]; then  # a full disk: the scores are lost, so the exit code must say so
     "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" >/dev/full 2>"$dir/err"
-    [ $? -eq 4 ] || fail "score to a full disk did not exit 4: $(cat "$dir/err")"
+    [ $? -eq 5 ] || fail "score to a full disk did not exit 5: $(cat "$dir/err")"
 fi
 expect_code 0 "retrain" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 --out "$dir/r.lara"
 grep -q '"method":"lara"' "$dir/out" || fail "retrain report: $(cat "$dir/out")"
@@ -94,7 +94,7 @@ grep -q 'data.csv:1: not a results.csv' "$dir/err" || fail "compare of a foreign
 expect_code 1 "experiment, K below zero" "$lara" experiment --dataset "$dir/set" --new-rows=-5 --out "$dir/exp2" --quiet
 grep -q 'K must be 0 or more' "$dir/err" || fail "negative K message: $(cat "$dir/err")"
 
-# Bad input: clear messages and distinct exit codes (1 usage, 2 data, 3 model).
+# Bad input: clear messages and distinct exit codes (1 usage, 2 data, 3 model, 5 output).
 printf 'cpu,mem,net,disk\n1,2,3,4\n1,2,x,4\n' >"$dir/bad.csv"
 expect_code 2 "non-numeric field" "$lara" score --model "$dir/m.lara" --data "$dir/bad.csv"
 grep -q 'bad.csv:3:5' "$dir/err" || fail "non-numeric message: $(cat "$dir/err")"
@@ -117,14 +117,62 @@ mkdir -p "$dir/folder"
 expect_code 3 "a directory as the model" "$lara" info --model "$dir/folder"
 grep -q 'folder: is a directory' "$dir/err" || fail "directory model: $(cat "$dir/err")"
 expect_code 1 "timestamp by number" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --timestamp 2
-expect_code 1 "train into a missing folder" "$lara" train --data "$dir/data.csv" --out "$dir/nowhere/x.lara" --quiet
+expect_code 5 "train into a missing folder" "$lara" train --data "$dir/data.csv" --out "$dir/nowhere/x.lara" --quiet
 grep -q 'nowhere does not exist' "$dir/err" || fail "missing output folder: $(cat "$dir/err")"
-expect_code 1 "loss curve into a directory" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 \
-    --out "$dir/r5.lara" --loss-curve "$dir/folder"
+expect_code 5 "loss curve into a directory" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 \
+    --out "$dir/r5.lara" --solver iterative --loss-curve "$dir/folder"
 [ ! -e "$dir/r5.lara" ] || fail "a retrain whose loss curve could not be written left a model"
 expect_code 1 "a negative seed" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --seed -1
 grep -q 'a seed is a whole number' "$dir/err" || fail "negative seed: $(cat "$dir/err")"
 expect_code 0 "help" "$lara" score --help
+
+# An output that is also an input is refused before anything is written.
+cp "$dir/data.csv" "$dir/copy.csv"
+expect_code 5 "scores over their own data" "$lara" score --model "$dir/m.lara" --data "$dir/copy.csv" --out "$dir/copy.csv"
+cmp -s "$dir/data.csv" "$dir/copy.csv" || fail "score overwrote its data file"
+grep -q 'is also an input' "$dir/err" || fail "output = input message: $(cat "$dir/err")"
+cp "$dir/m.lara" "$dir/m2.lara"
+expect_code 5 "loss curve over the model" "$lara" retrain --model "$dir/m2.lara" --data "$dir/data.csv" --from 300 --out "$dir/r6.lara" \
+    --solver iterative --loss-curve "$dir/m2.lara"
+cmp -s "$dir/m.lara" "$dir/m2.lara" || fail "retrain overwrote its model with a loss curve"
+# A replaced output keeps its permissions.
+chmod 600 "$dir/scores.csv"
+expect_code 0 "score over an older score file" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/scores.csv"
+[ "$(stat -c %a "$dir/scores.csv")" = 600 ] || fail "the replaced score file's mode is $(stat -c %a "$dir/scores.csv"), not 600"
+
+# Options that the chosen method would ignore are refused, not silently dropped.
+retrain_usage() {  # message-part description options...
+    local want="$1" what="$2"; shift 2
+    expect_code 1 "$what" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r7.lara" "$@"
+    grep -q -- "$want" "$dir/err" || fail "$what: $(cat "$dir/err")"
+}
+retrain_usage '--samples applies to the ruminate block' "samples with finetune" --method finetune --samples 8
+retrain_usage '--loss-curve applies to --method lara --solver iterative' "loss curve of the exact solver" --loss-curve "$dir/c.csv"
+retrain_usage 'LARA would fit nothing' "no map fitted" --no-fit-z --no-fit-x
+retrain_usage '--newton-steps applies to' "newton steps with the posterior proposal" --proposal posterior --newton-steps 3
+retrain_usage 'n_samples must be in' "a huge sample count" --samples 100000000
+[ ! -e "$dir/r7.lara" ] || fail "a refused retrain wrote a model"
+expect_code 1 "SPOT options with a fixed threshold" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --threshold 5 --risk 0.01
+expect_code 1 "initial quantile below the median" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --init-quantile 0.3
+grep -q 'init_quantile must be at least 0.5' "$dir/err" || fail "init quantile message: $(cat "$dir/err")"
+expect_code 1 "bench without repeats" "$lara" bench --repeats 0 --quiet
+grep -q 'repeats must be at least 1' "$dir/err" || fail "bench repeats: $(cat "$dir/err")"
+
+# The header's metrics in another order would be scored against the wrong metric.
+(echo "mem,cpu,net,disk"; tail -n +2 "$dir/data.csv") >"$dir/swapped.csv"
+expect_code 2 "metrics in another order" "$lara" score --model "$dir/m.lara" --data "$dir/swapped.csv"
+grep -q 'metric 1 is "mem", which the model was trained with as metric 2' "$dir/err" || fail "swapped metrics: $(cat "$dir/err")"
+(echo "cpu2,mem2,net2,disk2"; tail -n +2 "$dir/data.csv") >"$dir/renamed.csv"
+expect_code 0 "metrics of another host" "$lara" score --model "$dir/m.lara" --data "$dir/renamed.csv"
+sed 's/$/,/' "$dir/data.csv" >"$dir/trailing.csv"
+expect_code 2 "trailing commas" "$lara" score --model "$dir/m.lara" --data "$dir/trailing.csv"
+grep -q 'the line ends with a comma' "$dir/err" || fail "trailing comma message: $(cat "$dir/err")"
+
+# A run that fails before finishing an entity does not lock its folder to its settings.
+expect_code 2 "experiment past the end of the test file" "$lara" experiment --dataset "$dir/set" --protocol standard --new-rows 43 \
+    --eval-from 100000 --methods old --epochs 1 --out "$dir/exp3" --quiet
+expect_code 0 "experiment again in that folder" "$lara" experiment --dataset "$dir/set" --protocol standard --new-rows 43 \
+    --eval-from 60 --methods old --epochs 1 --out "$dir/exp3" --quiet
 
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit $((failures > 0))

@@ -52,10 +52,10 @@ TEST(WriteFileAtomically, RefusesADirectoryAndNamesTheReasonOfAFailedWrite) {
     lara::test::TempDir dir;
     fs::create_directory(dir.file("folder"));
     try {
-        lara::write_file_atomically(dir.file("folder"), "x", lara::ErrorKind::model);
+        lara::write_file_atomically(dir.file("folder"), "x");
         FAIL() << "a directory was accepted";
     } catch (const lara::Error& e) {
-        EXPECT_EQ(e.kind(), lara::ErrorKind::model);
+        EXPECT_EQ(e.kind(), lara::ErrorKind::output);
         EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
     }
     EXPECT_TRUE(fs::is_directory(dir.file("folder")));
@@ -63,6 +63,18 @@ TEST(WriteFileAtomically, RefusesADirectoryAndNamesTheReasonOfAFailedWrite) {
         lara::write_file_atomically(dir.file("missing/out.csv"), "x");
         FAIL() << "a file in a missing folder was written";
     } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::output);
         EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos) << e.what();
     }
+}
+
+TEST(WriteFileAtomically, AReplacedFileKeepsItsPermissions) {
+    lara::test::TempDir dir;
+    const auto path = dir.file("private.csv");
+    lara::write_file_atomically(path, "old");
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+    lara::write_file_atomically(path, "new");
+    EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+    std::ifstream in(path);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "new");
 }

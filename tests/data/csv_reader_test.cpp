@@ -212,12 +212,13 @@ TEST(CsvReader, ValidatesRowsBeforeFrom) {
     EXPECT_NE(std::string(e.what()).find("early.csv:2:3: field 2 is not a number"), std::string::npos) << e.what();
 }
 
-TEST(CsvReader, RejectsBadRowRangesAsUsageErrors) {
+TEST(CsvReader, RejectsBadRowRanges) {
+    // A range that is wrong in itself is a usage error; one that starts past this file's end, a data error.
     lara::test::TempDir dir;
     const std::string path = dir.write("ten.csv", ten_rows());
-    for (const auto& [from, to] : std::vector<std::pair<std::int64_t, std::int64_t>>{{-1, -1}, {5, 4}, {11, -1}, {0, -2}}) {
+    for (const auto& [from, to] : std::vector<std::pair<std::int64_t, std::int64_t>>{{-1, -1}, {5, 4}, {11, -1}, {0, -2}, {11, 20}}) {
         const Error e = error_of([&] { lara::read_series(path, rows(from, to)); });
-        EXPECT_EQ(e.kind(), ErrorKind::usage) << from << ".." << to;
+        EXPECT_EQ(e.kind(), from == 11 ? ErrorKind::data : ErrorKind::usage) << from << ".." << to;
         const std::string message = e.what();
         EXPECT_NE(message.find(path), std::string::npos) << message;
         EXPECT_NE(message.find("10 data rows"), std::string::npos) << message;
@@ -243,6 +244,17 @@ TEST(CsvReader, NonNumericFieldNamesLineColumnAndField) {
     const Error e = data_error("data.csv", "a,b,c\n1,2,3\n4, 5,abc\n");
     EXPECT_NE(std::string(e.what()).find("data.csv:3:6: field 3 is not a number: \"abc\""), std::string::npos)
         << e.what();
+}
+
+TEST(CsvReader, SaysWhatAFieldThatIsNoNumberMostLikelyIs) {
+    const auto message = [](const std::string& text) { return std::string(data_error("hint.csv", text).what()); };
+    EXPECT_NE(message("a,b\n\"1\",\"2\"\n").find("quoted fields are not read"), std::string::npos) << message("a,b\n\"1\",\"2\"\n");
+    EXPECT_NE(message("a,b\n1,2\n# note\n").find("comment lines are not read"), std::string::npos) << message("a,b\n1,2\n# note\n");
+    EXPECT_NE(message("a,b,\n1,2,\n").find("hint.csv:2:5: field 3 is empty: the line ends with a comma"), std::string::npos)
+        << message("a,b,\n1,2,\n");
+    // A long field is cut to 40 bytes in the message.
+    const std::string long_field(5000, 'x');
+    EXPECT_LT(message("a,b\n1," + long_field + "\n").size(), 200u);
 }
 
 TEST(CsvReader, ColumnsCountCharactersNotBytes) {
@@ -350,7 +362,7 @@ TEST(Labels, EmptyFileAndBadRangesAreErrors) {
 
     const std::string path = dir.write("l.csv", "0\n1\n0\n");
     const Error range = error_of([&] { lara::read_labels(path, 4, -1); });
-    EXPECT_EQ(range.kind(), ErrorKind::usage);
+    EXPECT_EQ(range.kind(), ErrorKind::data);  // past this file's end
     EXPECT_NE(std::string(range.what()).find("3 data rows"), std::string::npos) << range.what();
     EXPECT_EQ(error_of([&] { lara::read_labels(path, 2, 1); }).kind(), ErrorKind::usage);
 

@@ -28,6 +28,48 @@ std::vector<double> gpd_sample(double gamma, double sigma, std::size_t n, std::u
 // The level-p quantile of GPD(gamma, sigma): the x with P(X > x) = 1 - p.
 double gpd_quantile(double gamma, double sigma, double p) { return sigma / gamma * (std::pow(1 - p, -gamma) - 1); }
 
+// Golden-section search for the maximum of a unimodal f on [a, b].
+template <typename F>
+double argmax(F f, double a, double b) {
+    const double r = (std::sqrt(5.0) - 1) / 2;
+    for (int i = 0; i < 100; ++i) {
+        const double c = b - r * (b - a), d = a + r * (b - a);
+        if (f(c) >= f(d)) b = d;
+        else a = c;
+    }
+    return (a + b) / 2;
+}
+
+// The GPD log likelihood of excesses Y in (shape, scale) directly, without Grimshaw's reduction.
+double gpd_log_likelihood(const std::vector<double>& Y, double gamma, double sigma) {
+    double sum = 0;
+    for (double y : Y) {
+        const double u = 1 + gamma * y / sigma;
+        if (!(u > 0)) return -std::numeric_limits<double>::infinity();
+        sum += std::log(u);
+    }
+    return -static_cast<double>(Y.size()) * std::log(sigma) - (1 + 1 / gamma) * sum;
+}
+
+// An independent maximum-likelihood fit: the scale maximised for each shape (on log sigma), the
+// shape over a grid on [-0.9, 2] and then refined around the best grid point.
+std::pair<double, double> independent_gpd_fit(const std::vector<double>& Y) {
+    const double y_max = *std::max_element(Y.begin(), Y.end());
+    const auto best_sigma = [&](double gamma) {
+        const double lo = gamma < 0 ? std::log(-gamma * y_max) + 1e-9 : std::log(y_max) - 20;
+        return std::exp(argmax([&](double s) { return gpd_log_likelihood(Y, gamma, std::exp(s)); }, lo, std::log(y_max) + 20));
+    };
+    const auto profile = [&](double gamma) { return gpd_log_likelihood(Y, gamma, best_sigma(gamma)); };
+    double best = -0.9, best_value = profile(best);
+    for (int k = 1; k <= 290; ++k) {
+        const double g = -0.9 + 0.01 * k;
+        if (std::abs(g) < 1e-9) continue;  // the exponential's limit, not this formula's
+        if (const double value = profile(g); value > best_value) best = g, best_value = value;
+    }
+    const double gamma = argmax(profile, best - 0.01, best + 0.01);
+    return {gamma, best_sigma(gamma)};
+}
+
 ErrorKind kind_of(const std::vector<double>& scores, double risk, double init_quantile) {
     try {
         fit_spot(scores, risk, init_quantile);
@@ -71,7 +113,7 @@ TEST(Spot, ExponentialTailWorkedExample) {
     EXPECT_NEAR(fit.gamma, 0, 1e-6);
     EXPECT_NEAR(fit.sigma, mean_excess, 1e-7);
     EXPECT_NEAR(fit.sigma, 1 / lambda, 0.01);
-    // z_q = t + sigma log(n_t / (q n)) = 5 + 0.50026 * log(199 / 10) ≈ 6.4946.
+    // z_q = t + sigma log(n_t / (q n)) = 5 + 0.50026 * log(199 / 10) ≈ 6.4961.
     EXPECT_NEAR(fit.threshold, t + mean_excess * std::log(n_t / (q * 10000)), 1e-6);
 }
 
@@ -109,6 +151,14 @@ TEST(Spot, ThresholdFollowsAnAffineChangeOfScale) {
     const SpotFit scaled = fit_spot(moved, 1e-4, 0.95);
     EXPECT_NEAR(scaled.gamma, base.gamma, 1e-6);
     EXPECT_NEAR(scaled.threshold, 1e4 * base.threshold - 300, 1e-6 * std::abs(1e4 * base.threshold));
+    // At the ends of the double range too: sums of 1000 peaks near 1e307 would overflow.
+    for (double unit : {1e306, 1e-300}) {
+        std::vector<double> extreme;
+        for (double x : scores) extreme.push_back(unit * x);
+        const SpotFit fit = fit_spot(extreme, 1e-4, 0.95);
+        EXPECT_NEAR(fit.gamma, base.gamma, 1e-6) << unit;
+        EXPECT_NEAR(fit.threshold / unit, base.threshold, 1e-6 * base.threshold) << unit;
+    }
 }
 
 TEST(Spot, IdenticalPeaksGiveTheExponentialFit) {
@@ -123,6 +173,36 @@ TEST(Spot, IdenticalPeaksGiveTheExponentialFit) {
     EXPECT_EQ(fit.gamma, 0);
     EXPECT_NEAR(fit.sigma, 4.101, 1e-12);
     EXPECT_NEAR(fit.threshold, 0.899 + 4.101 * std::log(100.0), 1e-9);
+}
+
+TEST(Spot, MatchesAnIndependentMaximumLikelihoodFit) {
+    // 980 scores below t = 0, then 19 peaks at the GPD(0.4, 1) quantiles (i - 0.5) / 20. Their
+    // maximum-likelihood shape (about 0.03) is far from 0.4, so only an exact fit lands on it.
+    std::vector<double> scores, peaks;
+    for (int i = 0; i < 980; ++i) scores.push_back(-(i + 1) / 980.0);
+    scores.push_back(0);
+    for (int i = 1; i <= 19; ++i) peaks.push_back((std::pow(1 - (i - 0.5) / 20, -0.4) - 1) / 0.4);
+    scores.insert(scores.end(), peaks.begin(), peaks.end());
+    const double q = 1e-3;
+    const SpotFit fit = fit_spot(scores, q, 0.98);
+    ASSERT_EQ(fit.init_threshold, 0);
+    ASSERT_EQ(fit.n_peaks, 19);
+    const auto [gamma, sigma] = independent_gpd_fit(peaks);
+    EXPECT_NEAR(fit.gamma, gamma, 1e-6);
+    EXPECT_NEAR(fit.sigma, sigma, 1e-6 * sigma);
+    EXPECT_NEAR(fit.threshold, sigma / gamma * (std::pow(q * 1000 / 19, -gamma) - 1), 1e-5);
+}
+
+TEST(Spot, ABoundedTailWithoutAnInteriorMaximumTakesTheExponential) {
+    // Uniform scores: the profile likelihood rises towards shape -1 without a maximum inside, and
+    // the fit falls back to the exponential, as SPOT's reference code does. Its threshold lies
+    // above every score the tail can reach, so such a series raises no alarm at risk q.
+    std::mt19937_64 rng(1);
+    std::vector<double> scores(5000);
+    for (double& x : scores) x = uniform01(rng);
+    const SpotFit fit = fit_spot(scores, 1e-3, 0.98);
+    EXPECT_EQ(fit.gamma, 0);
+    EXPECT_GT(fit.threshold, 1.0);
 }
 
 TEST(Spot, RiskBelowTheInitialThresholdUsesTheEmpiricalQuantile) {

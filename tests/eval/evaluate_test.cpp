@@ -228,6 +228,13 @@ TEST(ReadScoreFile, ReadsWhatLaraScoreWrites) {
     EXPECT_EQ(file.top_metrics, (std::vector<std::vector<int>>{{3, 0, 2}, {}, {7}}));
 }
 
+TEST(ReadScoreFile, ReadsAFileSavedWithAByteOrderMark) {
+    // A spreadsheet that saved the scores again writes one; the data and label readers accept it too.
+    test::TempDir dir;
+    const auto file = eval::read_score_file(dir.write("bom.csv", "\xEF\xBB\xBF" + header + "0,1.5,2,0,\n"));
+    EXPECT_EQ(file.score, (std::vector<double>{1.5}));
+}
+
 TEST(ReadScoreFile, ReportsFileLineAndColumn) {
     test::TempDir dir;
     const auto check = [&](const std::string& text, const std::string& where, const std::string& expected) {
@@ -241,16 +248,16 @@ TEST(ReadScoreFile, ReportsFileLineAndColumn) {
     check(header, "2:1", "no data rows");
     check(header + "0,1,2,0\n", "2:8", "expected 5 fields");
     check(header + "0,1,2,0,,x\n", "2:10", "got 6");
-    check(header + "x,1,2,0,\n", "2:1", "index 'x'");
-    check(header + "-1,1,2,0,\n", "2:1", "index '-1'");
-    check(header + "0,1,2,0,\n1,abc,2,0,\n", "3:3", "score 'abc' is not a number");
-    check(header + "0,nan,2,0,\n", "2:3", "score 'nan'");
-    check(header + "0, 1,2,0,\n", "2:3", "score ' 1'");
-    check(header + "0,1,2x,0,\n", "2:5", "threshold '2x'");
-    check(header + "0,1,2,2,\n", "2:7", "anomaly must be 0 or 1, got '2'");
-    check(header + "0,1,2,1,1;x\n", "2:11", "top_metrics entry 'x'");
-    check(header + "0,1,2,1,1;;2\n", "2:11", "top_metrics entry ''");
-    check(header + "0,1,2,1,-3\n", "2:9", "top_metrics entry '-3'");
+    check(header + "x,1,2,0,\n", "2:1", "index \"x\"");
+    check(header + "-1,1,2,0,\n", "2:1", "index \"-1\"");
+    check(header + "0,1,2,0,\n1,abc,2,0,\n", "3:3", "score \"abc\" is not a number");
+    check(header + "0,nan,2,0,\n", "2:3", "score \"nan\"");
+    check(header + "0, 1,2,0,\n", "2:3", "score \" 1\"");
+    check(header + "0,1,2x,0,\n", "2:5", "threshold \"2x\"");
+    check(header + "0,1,2,2,\n", "2:7", "anomaly must be 0 or 1, got \"2\"");
+    check(header + "0,1,2,1,1;x\n", "2:11", "top_metrics entry \"x\"");
+    check(header + "0,1,2,1,1;;2\n", "2:11", "top_metrics entry \"\"");
+    check(header + "0,1,2,1,-3\n", "2:9", "top_metrics entry \"-3\"");
     check(header + "0,1,2,0,\n5,1,2,0,\n", "3:1", "index 5 does not follow 0");
     check(header + "0,1,2,0,\n\n1,1,2,0,\n", "3:1", "blank line");
     EXPECT_NE(data_error([&] { eval::read_score_file(dir.file("missing.csv")); }).find("cannot open"),

@@ -202,9 +202,43 @@ TEST_F(LaraRetrainTest, WarmupRecalibrationFitsSpotOnTheFirstScoredRows) {
     const auto spot = lara::detect::fit_spot(first, lara::ThresholdConfig{}.risk, 1.0 - 20.0 / 200.0);
     EXPECT_DOUBLE_EQ(result.threshold, spot.threshold);
     for (std::size_t t = 0; t < result.scores.size(); ++t) EXPECT_EQ(result.anomalies[t], result.scores[t] > spot.threshold ? 1 : 0);
+    // The stored threshold no longer applies: the report and info say so instead of showing it.
+    EXPECT_TRUE(report.to_json()["threshold"]["after"].is_null());
+    EXPECT_EQ(report.to_json()["threshold"]["warmup_rows"], 200);
     lara::test::TempDir dir;
     adapted.save(dir.file("warm.lara"));
-    EXPECT_EQ(lara::Detector::load(dir.file("warm.lara")).info()["threshold"]["warmup_rows"], 200);
+    const auto info = lara::Detector::load(dir.file("warm.lara")).info()["threshold"];
+    EXPECT_EQ(info["warmup_rows"], 200);
+    EXPECT_TRUE(info["value"].is_null());
+    // A scored series too short for the fit is refused with what to do about it.
+    try {
+        adapted.score(changed(2100, 2139, 0.5f, 6.0f));
+        ADD_FAILURE() << "39 rows were fitted";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+        EXPECT_NE(std::string(e.what()).find("score at least 40 rows"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(LaraRetrainTest, WarmupRecalibrationRefusesAFixedThreshold) {
+    // A fixed threshold has no SPOT fit to redo on the first rows of each series.
+    lara::ThresholdConfig fixed;
+    fixed.method = "fixed";
+    fixed.value = 5;
+    lara::TrainConfig train;
+    train.epochs = 1;
+    const auto model = lara::Detector::train(series_->slice(0, 300), detector_->model_config(), train, fixed);
+    lara::RetrainConfig config;
+    config.recalibrate = "warmup";
+    try {
+        model.retrain(changed(2000, 2043, 0.5f, 6.0f), config);
+        ADD_FAILURE() << "retrained with warmup";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+        EXPECT_NE(std::string(e.what()).find("fixed"), std::string::npos) << e.what();
+    }
+    config.recalibrate = "shift";
+    EXPECT_NO_THROW(model.retrain(changed(2000, 2043, 0.5f, 6.0f), config));
 }
 
 TEST(AdjustedModel, ComposedMapsEqualApplyingBothInTurn) {
