@@ -1,9 +1,41 @@
 // lara: the command line. Only a client of the public headers; every subcommand is in its own file.
+#include <algorithm>
+#include <cstring>
 #include <iostream>
+#include <map>
 #include <new>
 #include <string>
 
 #include "common.h"
+
+namespace {
+
+//! The library names a bad setting by its config field (learning_rate); the user typed an option
+//! (--lr). Appends the option to a usage message that names a field of the table.
+std::string with_option_name(const std::string& message) {
+    static const std::map<std::string, std::string> options = {
+        {"arch", "--arch"}, {"window", "--window"}, {"latent", "--latent"}, {"hidden", "--hidden"},
+        {"activation", "--activation"}, {"epochs", "--epochs"}, {"batch", "--batch"}, {"learning_rate", "--lr"},
+        {"val_fraction", "--val-fraction"}, {"patience", "--patience"}, {"risk", "--risk"},
+        {"init_quantile", "--init-quantile"}, {"value", "--threshold"}, {"n_restored", "--restored"},
+        {"n_samples", "--samples"}, {"newton_steps", "--newton-steps"}, {"ruminated_windows", "--ruminated-windows"},
+        {"proposal", "--proposal"}, {"x_map", "--x-map"}, {"ridge_z", "--ridge-z"}, {"ridge_x", "--ridge-x"},
+        {"ridge_bias", "--ridge-bias"}, {"solver", "--solver"}, {"baseline_epochs", "--baseline-epochs"},
+        {"recalibrate", "--recalibrate"}, {"warmup_rows", "--warmup-rows"}, {"fit_z", "--no-fit-z and --no-fit-x"},
+        {"new_rows", "--new-rows"}, {"seeds", "--seeds"}, {"eval_from", "--eval-from"}, {"jobs", "--jobs"},
+        {"out", "--out"}, {"plot_entity", "--plot-entity"}, {"protocol", "--protocol"}, {"change_at", "--change-at"},
+        {"repeats", "--repeats"}};
+    // "train config: learning_rate must ...", "bench options: repeats must ...", "new_rows: K must ..."
+    std::size_t start = 0;
+    for (const char* prefix : {" config: ", " options: "})
+        if (const auto at = message.find(prefix); at != std::string::npos && at < 20) start = at + std::strlen(prefix);
+    const auto end = message.find_first_of(" :", start);
+    if (end == std::string::npos) return message;
+    const auto found = options.find(message.substr(start, end - start));
+    return found == options.end() ? message : message + " (option " + found->second + ")";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"lara: anomaly detection on multivariate time series, retrained in milliseconds when the normal pattern changes"};
@@ -20,11 +52,19 @@ int main(int argc, char** argv) {
     lara::cli::add_bench(app);
     int code = 0;
     try {
+        // CLI11 would say "A subcommand is required" of a misspelt one.
+        const auto commands = app.get_subcommands([](const CLI::App*) { return true; });
+        if (argc > 1 && argv[1][0] != '-' &&
+            std::none_of(commands.begin(), commands.end(), [&](const CLI::App* c) { return c->get_name() == argv[1]; })) {
+            std::string known;
+            for (const auto* command : commands) known += (known.empty() ? "" : ", ") + command->get_name();
+            throw lara::Error(lara::ErrorKind::usage, std::string("unknown command \"") + argv[1] + "\" (commands: " + known + ")");
+        }
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {  // also --help and --version, which print and succeed
         code = app.exit(e) == 0 ? 0 : static_cast<int>(lara::ErrorKind::usage);
     } catch (const lara::Error& e) {
-        std::cerr << "lara: " << e.what() << "\n";
+        std::cerr << "lara: " << (e.kind() == lara::ErrorKind::usage ? with_option_name(e.what()) : e.what()) << "\n";
         code = static_cast<int>(e.kind());
     } catch (const std::bad_alloc&) {
         std::cerr << "lara: out of memory: use smaller sizes (--samples, --restored, --hidden, --batch) or fewer rows\n";

@@ -125,6 +125,8 @@ expect_code 5 "loss curve into a directory" "$lara" retrain --model "$dir/m.lara
 expect_code 1 "a negative seed" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --seed -1
 grep -q 'a seed is a whole number' "$dir/err" || fail "negative seed: $(cat "$dir/err")"
 expect_code 0 "help" "$lara" score --help
+expect_code 1 "a misspelt command" "$lara" scroe --model "$dir/m.lara"
+grep -q 'unknown command "scroe" (commands: train, score' "$dir/err" || fail "misspelt command: $(cat "$dir/err")"
 
 # An output that is also an input is refused before anything is written.
 cp "$dir/data.csv" "$dir/copy.csv"
@@ -155,6 +157,8 @@ retrain_usage 'n_samples must be in' "a huge sample count" --samples 100000000
 expect_code 1 "SPOT options with a fixed threshold" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --threshold 5 --risk 0.01
 expect_code 1 "initial quantile below the median" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --init-quantile 0.3
 grep -q 'init_quantile must be at least 0.5' "$dir/err" || fail "init quantile message: $(cat "$dir/err")"
+expect_code 1 "a learning rate of 0" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --lr 0
+grep -q 'learning_rate must be in (0, 1) (option --lr)' "$dir/err" || fail "config field without its option: $(cat "$dir/err")"
 expect_code 1 "bench without repeats" "$lara" bench --repeats 0 --quiet
 grep -q 'repeats must be at least 1' "$dir/err" || fail "bench repeats: $(cat "$dir/err")"
 
