@@ -32,6 +32,9 @@ void refuse_options_that_do_not_apply(const CLI::App& cmd, const RetrainConfig& 
         {"--loss-curve", lara && config.solver == "iterative", "--method lara --solver iterative (the exact solver has no iterations)"},
         {"--baseline-epochs", config.method == "finetune" || config.method == "scratch", "--method finetune or scratch"},
         {"--warmup-rows", config.recalibrate == "warmup", "--recalibrate warmup"},
+        // Only the ruminate block and the baselines' training draw random numbers.
+        {"--seed", ruminates || config.method == "finetune" || config.method == "scratch",
+         "what draws random numbers: the ruminate block, finetune and scratch"},
     };
     for (const auto& rule : rules)
         if (!rule.applies && cmd.count(rule.option) > 0)
@@ -95,7 +98,7 @@ void add_retrain(CLI::App& app) {
                 if (used == text.size()) return value;
             } catch (const std::exception&) {
             }
-            throw Error(ErrorKind::usage, std::string(flag) + ": not a number: \"" + text + "\"");
+            throw Error(ErrorKind::usage, std::string(flag) + ": not a number in the range of a double, nor inf: \"" + text + "\"");
         };
         o->config.ridge_z = parse_ridge(o->ridge_z, "--ridge-z");
         o->config.ridge_x = parse_ridge(o->ridge_x, "--ridge-x");

@@ -2,11 +2,7 @@
 
 #include "lara/files.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -68,19 +64,20 @@ void write_output(const std::string& path, const std::string& text) {
 void check_output_path(const std::string& path, const std::vector<std::string>& inputs) {
     namespace fs = std::filesystem;
     if (path.empty()) return;
-    if (fs::is_directory(path)) throw Error(ErrorKind::output, path + ": is a directory, not a file");
-    std::error_code error;
+    check_writable(path);
+    // The same file under two names, or the same name of a file not written yet (two outputs).
+    const auto same = [](const std::string& a, const std::string& b) {
+        std::error_code error;
+        if (fs::equivalent(a, b, error)) return true;
+        const auto ca = fs::weakly_canonical(a, error);
+        if (error) return false;
+        const auto cb = fs::weakly_canonical(b, error);
+        return !error && ca == cb;
+    };
     for (const auto& input : inputs)
-        if (!input.empty() && fs::equivalent(path, input, error))
-            throw Error(ErrorKind::output, path + ": is also an input of this command (" + input + "); writing it would destroy what it reads");
-    // A device such as /dev/stdout is written in place; a file goes through a temporary file beside it.
-    if (fs::exists(path) && !fs::is_regular_file(path)) return;
-    // An existing link is replaced where it points (write_file_atomically follows it).
-    const auto parent = (fs::exists(path) ? fs::canonical(path) : fs::path(path)).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent)) throw Error(ErrorKind::output, path + ": the folder " + parent.string() + " does not exist");
-    const auto folder = parent.empty() ? fs::path(".") : parent;
-    if (::access(folder.c_str(), W_OK) != 0)
-        throw Error(ErrorKind::output, path + ": cannot create a file in " + folder.string() + " (" + std::strerror(errno) + ")");
+        if (!input.empty() && same(path, input))
+            throw Error(ErrorKind::output, path + ": is the same file as " + input +
+                                               ", which this command also uses; writing it would destroy what that file holds");
 }
 
 Detector::Progress progress_printer(bool quiet) {

@@ -36,9 +36,9 @@ void add_activation_option(CLI::App& command, std::string& activation);
 //! Writes `text` to PATH via a temporary file and a rename, or to stdout when PATH is empty.
 void write_output(const std::string& path, const std::string& text);
 
-//! Refuses (ErrorKind::output) an output path that is a directory, lies in no existing folder or
-//! in one this process cannot write, or is one of `inputs` (the run would destroy what it reads),
-//! so that a long run does not end in a write that was bound to fail.
+//! Refuses (ErrorKind::output) an output path that check_writable() refuses (lara/files.h), or
+//! that names the same file as one of `inputs` (the command's other files, existing or not),
+//! so that a long run neither ends in a write bound to fail nor destroys what it reads.
 void check_output_path(const std::string& path, const std::vector<std::string>& inputs = {});
 
 //! A progress line per epoch on stderr, unless quiet.

@@ -25,10 +25,12 @@ std::string with_option_name(const std::string& message) {
         {"new_rows", "--new-rows"}, {"seeds", "--seeds"}, {"eval_from", "--eval-from"}, {"jobs", "--jobs"},
         {"out", "--out"}, {"plot_entity", "--plot-entity"}, {"protocol", "--protocol"}, {"change_at", "--change-at"},
         {"repeats", "--repeats"}};
-    // "train config: learning_rate must ...", "bench options: repeats must ...", "new_rows: K must ..."
-    std::size_t start = 0;
-    for (const char* prefix : {" config: ", " options: "})
+    // "train config: learning_rate must ...", "bench options: repeats must ...",
+    // "experiment settings: new_rows: K must ..."; other messages may start with a file's name.
+    std::size_t start = std::string::npos;
+    for (const char* prefix : {" config: ", " options: ", " settings: "})
         if (const auto at = message.find(prefix); at != std::string::npos && at < 20) start = at + std::strlen(prefix);
+    if (start == std::string::npos) return message;
     const auto end = message.find_first_of(" :", start);
     if (end == std::string::npos) return message;
     const auto found = options.find(message.substr(start, end - start));

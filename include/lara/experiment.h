@@ -80,7 +80,8 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
 //! setting help?" across runs that differ in a setting a method cannot vary within one run (the
 //! activation, the proposal, the threshold rule). `entities` restricts the entities compared.
 //! Returns markdown. Throws lara::Error: data for a file that is not a results.csv (naming the
-//! file and line), usage when no row of A pairs with one of B.
+//! file and line), data when no row of A pairs with one of B or the pairs have no F1 (no labelled
+//! scored rows); usage for a method or entity asked for that a file lacks.
 std::string compare_experiments(const std::string& results_a, const std::string& results_b,
                                 const std::vector<std::string>& methods = {}, const std::vector<std::string>& entities = {});
 

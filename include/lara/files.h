@@ -14,4 +14,9 @@ namespace lara {
 //! temporary file is removed and Error(ErrorKind::output) names PATH and the system's reason.
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
+//! Throws Error(ErrorKind::output) where write_file_atomically(PATH, …) would fail before writing
+//! a byte: PATH is a directory, or the folder its file would go in (through any links) is missing
+//! or not writable. A long run checks its output first, so that it does not end in a lost write.
+void check_writable(const std::string& path);
+
 }  // namespace lara

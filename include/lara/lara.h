@@ -74,7 +74,7 @@ struct RetrainReport {
     double threshold_before = 0, threshold_after = 0;
     //! recalibrate warmup: each scored series gets its own threshold, fitted on its first
     //! warmup_rows scores; threshold_after is then the old value, unused (null in to_json()).
-    std::int64_t warmup_rows = 0;
+    std::int64_t warmup_rows = 0, warmup_rows_before = 0;  // the latter: of the model retrained
 
     nlohmann::json to_json() const;
 };

@@ -39,11 +39,12 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
     const Series all = options.train_file.empty() ? data::make_synthetic({}).series.slice(0, 4543) : read_series(options.train_file);
     const Series test = options.test_file.empty() ? all : read_series(options.test_file);
     const std::int64_t change = options.change_at >= 0 ? options.change_at : all.n_rows - options.new_rows;
-    if (change < ModelConfig{}.window + 1 || change + options.new_rows > all.n_rows)
-        throw Error(ErrorKind::usage, all.source + ": the change at row " + std::to_string(change) + " leaves " + std::to_string(change) +
-                                          " old rows and " + std::to_string(all.n_rows - change) + " new ones; bench needs more than a window (" +
-                                          std::to_string(ModelConfig{}.window) + ") of old rows and --new-rows (" +
-                                          std::to_string(options.new_rows) + ") new ones");
+    const auto window = ModelConfig{}.window;
+    if (change <= window || change + options.new_rows > all.n_rows)
+        throw Error(ErrorKind::data, all.source + " has " + std::to_string(all.n_rows) + " rows: bench needs more than " +
+                                         std::to_string(window) + " (a window) before the change" +
+                                         (options.change_at >= 0 ? " at row " + std::to_string(options.change_at) : std::string()) +
+                                         " and " + std::to_string(options.new_rows) + " (--new-rows) from it on");
     const Series old_rows = all.slice(0, change);
     const Series new_rows = all.slice(change, change + options.new_rows);
 

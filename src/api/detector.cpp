@@ -52,8 +52,11 @@ torch::Tensor normalised(const data::Normalizer& normalizer, const Series& serie
 void check_metric_order(const Detector::State& s, const Series& series) {
     if (s.metric_names.empty() || series.metric_names.size() != s.metric_names.size()) return;
     for (std::size_t i = 0; i < series.metric_names.size(); ++i) {
-        const auto at = std::find(s.metric_names.begin(), s.metric_names.end(), series.metric_names[i]);
-        if (at != s.metric_names.end() && at != s.metric_names.begin() + static_cast<std::ptrdiff_t>(i))
+        const auto& name = series.metric_names[i];
+        // A name the header repeats says nothing about where its metric belongs.
+        if (name == s.metric_names[i] || std::count(s.metric_names.begin(), s.metric_names.end(), name) != 1) continue;
+        const auto at = std::find(s.metric_names.begin(), s.metric_names.end(), name);
+        if (at != s.metric_names.end())
             throw Error(ErrorKind::data, series.source + ": metric " + std::to_string(i + 1) + " is \"" + series.metric_names[i] +
                                              "\", which the model was trained with as metric " +
                                              std::to_string(at - s.metric_names.begin() + 1) +
@@ -136,7 +139,9 @@ nlohmann::json RetrainReport::to_json() const {
                         {"wall_ms", {{"ruminate", ruminate_ms}, {"fit", fit_ms}, {"recalibrate", recalibrate_ms}, {"total", total_ms}}},
                         {"peak_rss_mib", static_cast<double>(peak_rss_bytes) / (1024.0 * 1024.0)},
                         {"threshold", {{"before", threshold_before}, {"after", threshold_after}}}};
-    if (warmup_rows > 0) j["threshold"] = {{"before", threshold_before}, {"after", nullptr}, {"warmup_rows", warmup_rows}};
+    // A warm-up threshold is each scored series' own: the stored value does not apply.
+    if (warmup_rows_before > 0) j["threshold"]["before"] = nullptr;
+    if (warmup_rows > 0) j["threshold"]["after"] = nullptr, j["threshold"]["warmup_rows"] = warmup_rows;
     if (method == "lara") {
         j["objective"] = {{"z", objective_z}, {"x", objective_x}};
         j["ess"] = {{"mean", ess_mean}, {"min", ess_min}};
@@ -245,6 +250,7 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
     report.method = config.method;
     report.n_rows = new_rows.n_rows;
     report.threshold_before = old.threshold;
+    report.warmup_rows_before = old.warmup_rows;
 
     if (config.method == "renorm") next->normalizer = data::Normalizer::fit(new_rows, old.normalizer.clip());
     const auto values = normalised(next->normalizer, new_rows, old.model.window);

@@ -36,9 +36,16 @@ namespace fs = std::filesystem;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+//! An output folder and its parents; one that cannot be made is an output error, like a file.
+void make_folder(const fs::path& folder) {
+    std::error_code error;
+    fs::create_directories(folder, error);
+    if (error) throw Error(ErrorKind::output, folder.string() + ": cannot create the folder (" + error.message() + ")");
+}
+
 void write_figure(const ExperimentPlan& plan, const std::string& name, const std::string& svg, ExperimentReport& report, std::mutex& mutex) {
     const auto path = plan.out / "figures" / name;
-    fs::create_directories(path.parent_path());
+    make_folder(path.parent_path());
     write_file_atomically(path.string(), svg);
     const std::lock_guard<std::mutex> lock(mutex);
     report.figures.push_back(path.string());
@@ -329,7 +336,7 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     const ExperimentPlan plan = make_plan(spec);
     const auto& s = plan.spec;
     const auto entity_dir = plan.out / "entities";
-    fs::create_directories(entity_dir);
+    make_folder(entity_dir);
 
     const auto settings = settings_json(plan);
     const auto settings_path = plan.out / "experiment.json";

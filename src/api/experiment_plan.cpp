@@ -90,26 +90,26 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
     plan.spec = spec;
     auto& s = plan.spec;
     if (s.protocol != "shift" && s.protocol != "standard")
-        throw Error(ErrorKind::usage, "protocol: \"" + s.protocol + "\" is neither shift nor standard");
+        throw Error(ErrorKind::usage, "experiment settings: protocol: \"" + s.protocol + "\" is neither shift nor standard");
     if (s.new_rows.empty()) s.new_rows = {s.protocol == "shift" ? kShiftNewRows : 0};
     std::sort(s.new_rows.begin(), s.new_rows.end());
     s.new_rows.erase(std::unique(s.new_rows.begin(), s.new_rows.end()), s.new_rows.end());
-    if (s.new_rows.front() < 0) throw Error(ErrorKind::usage, "new_rows: K must be 0 or more");
+    if (s.new_rows.front() < 0) throw Error(ErrorKind::usage, "experiment settings: new_rows: K must be 0 or more");
     if (s.new_rows.front() == 0 && s.protocol == "shift")
-        throw Error(ErrorKind::usage, "new_rows: the shift protocol needs at least one new row");
-    if (s.new_rows.front() == 0 && is_sweep(s)) throw Error(ErrorKind::usage, "new_rows: a sweep over K needs every K > 0");
-    if (s.seeds < 1) throw Error(ErrorKind::usage, "seeds: must be at least 1");
-    if (s.eval_from < 0) throw Error(ErrorKind::usage, "eval_from: must be 0 or more");
-    if (s.jobs < 1) throw Error(ErrorKind::usage, "jobs: must be at least 1");
-    if (s.out.empty()) throw Error(ErrorKind::usage, "out: an output folder is needed");
-    if (fs::exists(s.out) && !fs::is_directory(s.out)) throw Error(ErrorKind::usage, "out: " + s.out + " is a file, not a folder");
+        throw Error(ErrorKind::usage, "experiment settings: new_rows: the shift protocol needs at least one new row");
+    if (s.new_rows.front() == 0 && is_sweep(s)) throw Error(ErrorKind::usage, "experiment settings: new_rows: a sweep over K needs every K > 0");
+    if (s.seeds < 1) throw Error(ErrorKind::usage, "experiment settings: seeds: must be at least 1");
+    if (s.eval_from < 0) throw Error(ErrorKind::usage, "experiment settings: eval_from: must be 0 or more");
+    if (s.jobs < 1) throw Error(ErrorKind::usage, "experiment settings: jobs: must be at least 1");
+    if (s.out.empty()) throw Error(ErrorKind::usage, "experiment settings: out: an output folder is needed");
+    if (fs::exists(s.out) && !fs::is_directory(s.out)) throw Error(ErrorKind::usage, "experiment settings: out: " + s.out + " is a file, not a folder");
     auto model = s.model;
     model.n_metrics = 1;  // taken from each entity's data
     model.validate();
     // Checked here, not when an entity reaches it after others have trained.
     const auto window = std::to_string(s.model.window);
     if (s.new_rows.front() > 0 && s.new_rows.front() < s.model.window)
-        throw Error(ErrorKind::usage, "new_rows: K = " + std::to_string(s.new_rows.front()) + " is fewer than one window (" + window + " rows)");
+        throw Error(ErrorKind::usage, "experiment settings: new_rows: K = " + std::to_string(s.new_rows.front()) + " is fewer than one window (" + window + " rows)");
     s.train.validate();
     s.retrain.validate();
 
@@ -144,7 +144,7 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
     plan.out = s.out;
     plan.plot_entity = s.plot_entity.empty() ? plan.entities.front().name : s.plot_entity;
     if (std::none_of(plan.entities.begin(), plan.entities.end(), [&plan](const auto& e) { return e.name == plan.plot_entity; }))
-        throw Error(ErrorKind::usage, "plot_entity: \"" + plan.plot_entity + "\" is not one of the entities run");
+        throw Error(ErrorKind::usage, "experiment settings: plot_entity: \"" + plan.plot_entity + "\" is not one of the entities run");
     return plan;
 }
 

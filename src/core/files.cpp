@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 
 namespace lara {
@@ -45,22 +46,42 @@ void write_to_stream(const std::string& path, const std::string& bytes) {
     if (!ok) fail(path, "write to it", error_number);
 }
 
-}  // namespace
-
-void write_file_atomically(const std::string& path, const std::string& bytes) {
+//! Where the bytes for PATH go: the file it names, through any symbolic links (even to a file not
+//! there yet, so that the link stays), or nothing for a device or pipe, which is written directly.
+std::optional<fs::path> file_target(const std::string& path) {
     if (path.empty()) throw Error(ErrorKind::output, "an output path is empty");
     std::error_code error;  // a path that does not exist yet is the usual case, not an error
     const auto status = fs::status(path, error);  // of what the path leads to, through any links
     if (fs::is_directory(status)) throw Error(ErrorKind::output, path + ": is a directory, not a file");
     // /dev/stdout is a link to /proc/self/fd/1, whose "target" may be "pipe:[…]": open it as it is.
-    if (fs::exists(status) && !fs::is_regular_file(status)) return write_to_stream(path, bytes);
-    // A symbolic link is followed, even to a file not there yet, so that the link stays.
+    if (fs::exists(status) && !fs::is_regular_file(status)) return std::nullopt;
     fs::path target = path;
     for (int hops = 0; fs::is_symlink(fs::symlink_status(target, error)); ++hops) {
         const auto next = fs::read_symlink(target, error);
         if (error || hops == 40) fail(path, "follow the link", error ? error.value() : ELOOP);
         target = next.is_absolute() ? next : target.parent_path() / next;
     }
+    return target;
+}
+
+}  // namespace
+
+void check_writable(const std::string& path) {
+    const auto target = file_target(path);
+    if (!target) return;
+    const auto folder = target->parent_path().empty() ? fs::path(".") : target->parent_path();
+    std::error_code error;
+    if (!fs::is_directory(folder, error))
+        throw Error(ErrorKind::output, path + ": the folder " + folder.string() + " does not exist" +
+                                           (error && error != std::errc::no_such_file_or_directory ? " or cannot be read (" + error.message() + ")" : ""));
+    if (::access(folder.c_str(), W_OK) != 0) fail(path, "create a file in " + folder.string(), errno);
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+    const auto resolved = file_target(path);
+    if (!resolved) return write_to_stream(path, bytes);
+    const fs::path& target = *resolved;
+    std::error_code error;
 
     fs::path temp = target;
     temp += ".tmp-" + std::to_string(std::random_device{}());

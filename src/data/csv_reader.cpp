@@ -110,6 +110,7 @@ std::string field_name(std::size_t index) { return "field " + std::to_string(ind
 //! What a field that is not a number most likely is, for the error: "" when nothing is clear.
 std::string hint_for(std::string_view text) {
     if (!text.empty() && (text.front() == '"' || text.front() == '\'')) return " (quoted fields are not read: remove the quotes)";
+    if (!text.empty() && text.front() == '#') return " (comment lines are not read)";
     if (text.find_first_of(";\t") != std::string_view::npos) return " (fields are separated by commas)";
     return "";
 }
@@ -323,9 +324,14 @@ Series read_series(const std::string& path, const ReadOptions& options) {
         const Location at{path, lines.number(), line};
         if (is_blank(line)) fail_blank(at);  // rows remain after it, so it is not trailing
         if (fields.size() != width) {
+            // The likeliest cause: a comment line here or as the first line, or a header that ends in a comma.
+            const auto& first = header ? header_fields : first_data;
+            const std::string hint = !line.empty() && line.front() == '#' ? " (comment lines are not read)"
+                                     : first.front().text.substr(0, 1) == "#" ? " (line 1 is a comment, and comment lines are not read)"
+                                     : trailing_comma ? " (line 1 ends with a comma, which makes one more, empty, field)"
+                                                      : "";
             const std::string what = "expected " + std::to_string(width) + " fields (as " +
-                                     (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size()) +
-                                     (!line.empty() && line.front() == '#' ? " (comment lines are not read)" : "");
+                                     (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size()) + hint;
             fail_at(at, fields.size() > width ? fields[width].offset : line.size(), what);
         }
         const bool kept = r >= options.from;

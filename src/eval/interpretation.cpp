@@ -25,7 +25,7 @@ std::int64_t parse_count(std::string_view token, const std::string& where) {
     std::int64_t value = -1;
     const auto [rest, status] = std::from_chars(token.data(), token.data() + token.size(), value);
     if (token.empty() || status != std::errc() || rest != token.data() + token.size() || value < 0)
-        throw Error(ErrorKind::data, where + ": '" + std::string(token) + "' is not a non-negative integer");
+        throw Error(ErrorKind::data, where + ": " + core::quoted(token) + " is not a non-negative integer");
     return value;
 }
 
@@ -38,7 +38,7 @@ InterpretationSegment parse_line(std::string_view line, SegmentEnd end, const st
     segment.begin = parse_count(line.substr(0, dash), where);
     segment.end = parse_count(line.substr(dash + 1, colon - dash - 1), where) + (end == SegmentEnd::inclusive);
     if (segment.end <= segment.begin)
-        throw Error(ErrorKind::data, where + ": segment '" + std::string(line.substr(0, colon)) + "' is empty");
+        throw Error(ErrorKind::data, where + ": segment " + core::quoted(line.substr(0, colon)) + " is empty");
     std::string_view list = line.substr(colon + 1);
     while (!trim(list).empty()) {
         const auto comma = list.find(',');
@@ -58,7 +58,9 @@ InterpretationSegment parse_line(std::string_view line, SegmentEnd end, const st
 }  // namespace
 
 std::vector<InterpretationSegment> read_interpretation(const std::string& path, SegmentEnd end) {
-    std::istringstream in(core::read_whole_file(path, ErrorKind::data));
+    auto bytes = core::read_whole_file(path, ErrorKind::data);
+    core::drop_byte_order_mark(bytes);
+    std::istringstream in(bytes);
     std::vector<InterpretationSegment> segments;
     std::string line;
     for (std::int64_t number = 1; std::getline(in, line); ++number) {

@@ -132,7 +132,7 @@ grep -q 'unknown command "scroe" (commands: train, score' "$dir/err" || fail "mi
 cp "$dir/data.csv" "$dir/copy.csv"
 expect_code 5 "scores over their own data" "$lara" score --model "$dir/m.lara" --data "$dir/copy.csv" --out "$dir/copy.csv"
 cmp -s "$dir/data.csv" "$dir/copy.csv" || fail "score overwrote its data file"
-grep -q 'is also an input' "$dir/err" || fail "output = input message: $(cat "$dir/err")"
+grep -q 'is the same file as' "$dir/err" || fail "output = input message: $(cat "$dir/err")"
 cp "$dir/m.lara" "$dir/m2.lara"
 expect_code 5 "loss curve over the model" "$lara" retrain --model "$dir/m2.lara" --data "$dir/data.csv" --from 300 --out "$dir/r6.lara" \
     --solver iterative --loss-curve "$dir/m2.lara"
@@ -141,6 +141,12 @@ cmp -s "$dir/m.lara" "$dir/m2.lara" || fail "retrain overwrote its model with a 
 chmod 600 "$dir/scores.csv"
 expect_code 0 "score over an older score file" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/scores.csv"
 [ "$(stat -c %a "$dir/scores.csv")" = 600 ] || fail "the replaced score file's mode is $(stat -c %a "$dir/scores.csv"), not 600"
+
+expect_code 5 "loss curve over the new model" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 \
+    --out "$dir/new.lara" --solver iterative --loss-curve "$dir/./new.lara"
+ln -s "$dir/nowhere/x.csv" "$dir/dangling.csv"
+expect_code 5 "a link into a missing folder" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --out "$dir/dangling.csv"
+grep -q 'nowhere does not exist' "$dir/err" || fail "dangling link: $(cat "$dir/err")"
 
 # Options that the chosen method would ignore are refused, not silently dropped.
 retrain_usage() {  # message-part description options...
@@ -153,6 +159,7 @@ retrain_usage '--loss-curve applies to --method lara --solver iterative' "loss c
 retrain_usage 'LARA would fit nothing' "no map fitted" --no-fit-z --no-fit-x
 retrain_usage '--newton-steps applies to' "newton steps with the posterior proposal" --proposal posterior --newton-steps 3
 retrain_usage 'n_samples must be in' "a huge sample count" --samples 100000000
+retrain_usage '--seed applies to' "a seed for renorm" --method renorm --seed 3
 [ ! -e "$dir/r7.lara" ] || fail "a refused retrain wrote a model"
 expect_code 1 "SPOT options with a fixed threshold" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --threshold 5 --risk 0.01
 expect_code 1 "initial quantile below the median" "$lara" train --data "$dir/data.csv" --out "$dir/x.lara" --init-quantile 0.3
@@ -168,6 +175,13 @@ expect_code 2 "metrics in another order" "$lara" score --model "$dir/m.lara" --d
 grep -q 'metric 1 is "mem", which the model was trained with as metric 2' "$dir/err" || fail "swapped metrics: $(cat "$dir/err")"
 (echo "cpu2,mem2,net2,disk2"; tail -n +2 "$dir/data.csv") >"$dir/renamed.csv"
 expect_code 0 "metrics of another host" "$lara" score --model "$dir/m.lara" --data "$dir/renamed.csv"
+# A header that names a metric twice says nothing about order: the model scores its own file.
+(echo "cpu,cpu,net,disk"; tail -n +2 "$dir/data.csv") >"$dir/twice.csv"
+expect_code 0 "train on a header with a name twice" "$lara" train --data "$dir/twice.csv" --to 300 --out "$dir/twice.lara" --window 10 --epochs 1 --quiet
+expect_code 0 "score its own file" "$lara" score --model "$dir/twice.lara" --data "$dir/twice.csv"
+(echo "# exported by a tool"; cat "$dir/data.csv") >"$dir/comment.csv"
+expect_code 2 "a comment as the first line" "$lara" score --model "$dir/m.lara" --data "$dir/comment.csv"
+grep -q 'line 1 is a comment' "$dir/err" || fail "comment first line: $(cat "$dir/err")"
 sed 's/$/,/' "$dir/data.csv" >"$dir/trailing.csv"
 expect_code 2 "trailing commas" "$lara" score --model "$dir/m.lara" --data "$dir/trailing.csv"
 grep -q 'the line ends with a comma' "$dir/err" || fail "trailing comma message: $(cat "$dir/err")"

@@ -173,6 +173,12 @@ TEST(Spot, IdenticalPeaksGiveTheExponentialFit) {
     EXPECT_EQ(fit.gamma, 0);
     EXPECT_NEAR(fit.sigma, 4.101, 1e-12);
     EXPECT_NEAR(fit.threshold, 0.899 + 4.101 * std::log(100.0), 1e-9);
+    // Near the top of the double range the same peaks still fit exactly: summed unscaled, 100
+    // excesses of 4e306 would overflow and tilt the profile away from the exponential.
+    for (double& x : scores) x *= 1e306;
+    const SpotFit huge = fit_spot(scores, 1e-3, 0.8995);
+    EXPECT_EQ(huge.gamma, 0);
+    EXPECT_NEAR(huge.sigma / 1e306, 4.101, 1e-9);
 }
 
 TEST(Spot, MatchesAnIndependentMaximumLikelihoodFit) {

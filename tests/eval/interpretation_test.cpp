@@ -69,14 +69,21 @@ TEST(ReadInterpretation, ReportsFileAndLine) {
     };
     check("garbage", "expected 'begin-end");
     check("3-9", "expected 'begin-end");
-    check("a-9:1", "'a' is not");
+    check("a-9:1", "\"a\" is not");
     check("5-5:1", "is empty");
     check("5-4:1", "is empty", SegmentEnd::inclusive);
     check("1-3:", "names no dimension");
     check("1-3:0", "not a 1-based");
-    check("1-3:2,x", "'x' is not");
+    check("1-3:2,x", "\"x\" is not");
     check("-1-3:2", "is not");
     EXPECT_NE(error_of(dir.file("missing.txt")).find("cannot open"), std::string::npos);
+}
+
+TEST(ReadInterpretation, ReadsAFileSavedWithAByteOrderMark) {
+    test::TempDir dir;
+    const auto segments = read_interpretation(dir.write("bom.txt", "\xEF\xBB\xBF" "1-3:1\n"), SegmentEnd::exclusive);
+    ASSERT_EQ(segments.size(), 1u);
+    EXPECT_EQ(segments[0].begin, 1);
 }
 
 TEST(HitRate, HandWorked) {
