@@ -99,6 +99,9 @@ public:
     //! value is unused and each series gets its own (ScoreResult::threshold, info()'s value null).
     double threshold() const;
     std::int64_t generation() const;           // 0 when trained, +1 per retraining
+    //! The training file's header names, one per metric (ScoreResult::top_metrics indexes them);
+    //! empty when it had none.
+    const std::vector<std::string>& metric_names() const;
     //! Number of stored parameters (weights and maps); retraining with LARA does not change it.
     std::int64_t parameter_count() const;
 

@@ -160,6 +160,7 @@ Detector::Detector(std::shared_ptr<const State> state) : state_(std::move(state)
 const ModelConfig& Detector::model_config() const { return state_->model; }
 double Detector::threshold() const { return state_->threshold; }
 std::int64_t Detector::generation() const { return state_->generation; }
+const std::vector<std::string>& Detector::metric_names() const { return state_->metric_names; }
 
 std::int64_t Detector::parameter_count() const {
     std::int64_t count = 0;

@@ -52,6 +52,40 @@ void expect_model_error(const std::string& path, const std::string& fragment) {
 
 }  // namespace
 
+TEST_F(DetectorTest, MetricNamesTravelWithTheModelAndGuardTheColumnOrder) {
+    auto named = synthetic_->series.slice(0, 1500);
+    named.metric_names = {"cpu", "mem", "net", "disk", "io", "tcp"};
+    lara::TrainConfig train;
+    train.epochs = 1;
+    const auto trained = lara::Detector::train(named, lara::test::small_model(), train, {});
+    lara::test::TempDir dir;
+    trained.save(dir.file("named.lara"));
+    const auto loaded = lara::Detector::load(dir.file("named.lara"));
+    EXPECT_EQ(loaded.metric_names(), named.metric_names);
+    EXPECT_EQ(loaded.info()["metric_names"], nlohmann::json(named.metric_names));
+
+    auto later = synthetic_->series.slice(1500, 1600);
+    later.metric_names = {"mem", "cpu", "net", "disk", "io", "tcp"};  // two columns swapped
+    try {
+        loaded.score(later);
+        ADD_FAILURE() << "swapped columns were scored";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+        EXPECT_NE(std::string(e.what()).find("metric 1 is \"mem\", which the model was trained with as metric 2"), std::string::npos) << e.what();
+    }
+    lara::RetrainConfig config;
+    config.method = "renorm";
+    EXPECT_THROW(loaded.retrain(later, config), lara::Error);
+    // Other names (another host's), no names, and the same names all score.
+    later.metric_names = {"cpu@b", "mem@b", "net@b", "disk@b", "io@b", "tcp@b"};
+    EXPECT_NO_THROW(loaded.score(later));
+    later.metric_names.clear();
+    EXPECT_NO_THROW(loaded.score(later));
+    // The model's own names: the loaded model scores as the one in memory.
+    later.metric_names = named.metric_names;
+    EXPECT_EQ(loaded.score(later).scores, trained.score(later).scores);
+}
+
 TEST_F(DetectorTest, EveryRowGetsAScoreThatSumsItsContributions) {
     const auto test = synthetic_->series.slice(1500, 2000);
     const auto r = detector_->score(test);

@@ -23,6 +23,13 @@ expect_code 0 "score" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv"
 [ "$(wc -l <"$dir/scores.csv")" -eq 101 ] || fail "score rows: $(wc -l <"$dir/scores.csv") lines, expected 101"
 [ "$(sed -n 2p "$dir/scores.csv" | cut -d, -f1)" = "300" ] || fail "first index is not the file row 300"
 sed -n 2p "$dir/scores.csv" | grep -Eq '^300,[-0-9.e+]+,[-0-9.e+]+,[01],[0-3];[0-3];[0-3]$' || fail "score row format: $(sed -n 2p "$dir/scores.csv")"
+expect_code 0 "score with metric names" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --top-names
+sed -n 2p "$dir/out" | grep -Eq '^300,[-0-9.e+]+,[-0-9.e+]+,[01],(cpu|mem|net|disk);(cpu|mem|net|disk);(cpu|mem|net|disk)$' ||
+    fail "names in top_metrics: $(sed -n 2p "$dir/out")"
+tail -n +2 "$dir/data.csv" >"$dir/unnamed.csv"
+expect_code 0 "train without a header" "$lara" train --data "$dir/unnamed.csv" --to 300 --out "$dir/unnamed.lara" --window 10 --epochs 1 --quiet
+expect_code 1 "names of a model without them" "$lara" score --model "$dir/unnamed.lara" --data "$dir/unnamed.csv" --top-names
+grep -q 'without a header' "$dir/err" || fail "names without a header: $(cat "$dir/err")"
 expect_code 0 "score to stdout" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv"
 [ "$(wc -l <"$dir/out")" -eq 401 ] || fail "stdout scores: $(wc -l <"$dir/out") lines"
 # /dev/stdout, a link to the process's own descriptor, into a pipe.
