@@ -73,6 +73,14 @@ TEST(PointAdjust, PartialDetectionBecomesFull) {
     EXPECT_DOUBLE_EQ(after.f1, 8.0 / 11);
 }
 
+TEST(PointAdjust, ASegmentHitOnlyAtItsLastPointIsWhollyDetected) {
+    // index:     0  1  2  3  4
+    // labels:    0  1  1  1  0
+    // predicted: 0  0  0  1  0
+    // The segment [1, 4) is hit only at 3, its last point, so 1..3 all become 1.
+    EXPECT_EQ(point_adjust({0, 0, 0, 1, 0}, {0, 1, 1, 1, 0}), (std::vector<int>{0, 1, 1, 1, 0}));
+}
+
 TEST(BestF1, TinyCaseByHand) {
     // scores: 0.1  0.4  0.35 0.8  0.4  0.2
     // labels: 0    1    0    1    0    1      (3 positives)

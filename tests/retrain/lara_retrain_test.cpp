@@ -264,3 +264,40 @@ TEST(AdjustedModel, ComposedMapsEqualApplyingBothInTurn) {
     EXPECT_TRUE(torch::allclose(composed.decode(z).mean, nested, 1e-4, 1e-4));
     EXPECT_TRUE(torch::allclose(composed.decode_last(z).mean, nested.select(1, -1), 1e-4, 1e-4));
 }
+
+TEST(AdjustedModel, VariancesPassThroughTheMapsAndStayAboveTheFloor) {
+    // An affine map y = A u + b of independent components with variances v has variances
+    // diag(A diag(v) Aᵀ), formed here in float64; the decoder's are floored at min_std² after the map.
+    lara::ModelConfig c;
+    c.window = 5;
+    c.n_metrics = 3;
+    c.latent = 2;
+    c.hidden = 8;
+    torch::manual_seed(0);
+    auto vae = lara::model::make_vae(c);
+    torch::NoGradGuard no_grad;
+    const lara::retrain::AdjustedModel base(vae);
+    const lara::retrain::AffineMap z1{torch::randn({2, 2}), torch::randn({2})}, x1{torch::randn({3, 3}), torch::randn({3})};
+    const auto adjusted = base.composed_with(z1, x1);
+    const auto through = [](const torch::Tensor& A, const torch::Tensor& var) {  // var [n] → [n]
+        const auto A64 = A.to(torch::kFloat64);
+        return torch::diagonal(torch::matmul(torch::matmul(A64, torch::diag(var.to(torch::kFloat64))), A64.t()));
+    };
+    const double floor = c.min_std * c.min_std;
+
+    const auto x = torch::randn({4, 5, 3});
+    const auto q = vae->encode(x), got_q = adjusted.encode(x);
+    const auto z = torch::randn({4, 2});
+    const auto p = vae->decode(z), got_p = adjusted.decode(z);
+    for (std::int64_t k = 0; k < 4; ++k) {
+        EXPECT_TRUE(torch::allclose(got_q.var[k].to(torch::kFloat64), through(z1.A, q.var[k]), 1e-5, 1e-7)) << "window " << k;
+        for (std::int64_t t = 0; t < 5; ++t)
+            EXPECT_TRUE(torch::allclose(got_p.var[k][t].to(torch::kFloat64), through(x1.A, p.var[k][t]).clamp_min(floor), 1e-5, 1e-7))
+                << "window " << k << ", step " << t;
+    }
+
+    // A window map that shrinks every value a thousandfold leaves every variance at the floor.
+    const auto shrunk = base.composed_with(lara::retrain::AffineMap::identity(2), {1e-3 * torch::eye(15), torch::zeros({15})});
+    ASSERT_TRUE(shrunk.x_map_over_window());
+    EXPECT_TRUE(torch::equal(shrunk.decode(z).var, torch::full({4, 5, 3}, floor)));
+}

@@ -101,3 +101,26 @@ TEST(Ruminator, ThePriorProposalFindsThePosteriorMeanWithAFarSmallerSampleSize) 
     expect_posterior_means(laplace, model, windows, 0, "laplace");
     EXPECT_LT(prior.ess.max().item<double>(), 0.5 * laplace.ess.min().item<double>());
 }
+
+TEST(Ruminator, ThePosteriorProposalDrawsFromTheEncodersGaussian) {
+    // The same decoder with an encoder that returns N(0.2, 0.25 I): a proposal whose spread is its
+    // standard deviation 0.5, not its variance, so a draw at the wrong scale biases the weighted mean.
+    // With no restored windows the target's closed-form posterior does not depend on the encoder.
+    class WideEncoder : public LinearGaussian {
+    public:
+        lara::model::Gaussian encode(const torch::Tensor& x) const override {
+            return {torch::full({x.size(0), 3}, 0.2f), torch::full({x.size(0), 3}, 0.25f)};
+        }
+    };
+    // Windows decoded from latents about the encoder's mean, so that its Gaussian covers the target.
+    const WideEncoder model;
+    torch::manual_seed(5);
+    const auto windows = model.decode(0.2 + 0.5 * torch::randn({3, 3})).mean + 0.3 * torch::randn({3, 4, 2});
+    lara::retrain::RuminateOptions options;
+    options.n_restored = 0;
+    options.n_samples = 1 << 16;
+    options.proposal = "posterior";
+    lara::model::seed_thread_random(3);
+    const auto r = lara::retrain::ruminate(model, windows, options);
+    expect_posterior_means(r, model, windows, 0, "posterior");
+}
