@@ -108,6 +108,16 @@ TEST(CsvReader, AFirstLineOfNumbersAndTextIsRefusedNotTakenForAHeader) {
     EXPECT_EQ(s.metric_names, (std::vector<std::string>{"0", "1"}));
 }
 
+TEST(CsvReader, ADateNamesAMetricColumnWhenItIsNotTheFirstField) {
+    lara::test::TempDir dir;
+    // Only field 1 can be a timestamp, so in a table pivoted by day the dates of fields 2 and 3
+    // are column names: this first line is all names, a header, not a mix of names and numbers.
+    const Series s = lara::read_series(dir.write("days.csv", "host,2024-01-01,2024-01-02\n1,2,3\n"));
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"host", "2024-01-01", "2024-01-02"}));
+    EXPECT_EQ(s.values, (std::vector<float>{1, 2, 3}));
+    EXPECT_TRUE(s.timestamps.empty());
+}
+
 TEST(CsvReader, LinesEndingInACarriageReturnAloneAreRefused) {
     lara::test::TempDir dir;
     const Error e = error_of([&] { lara::read_series(dir.write("mac.csv", "a,b\r1,2\r3,4\r")); });

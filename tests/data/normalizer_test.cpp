@@ -41,6 +41,27 @@ TEST(Normalizer, ConstantMetricIsScaledByItsLevelNotZero) {
     for (float v : out) EXPECT_TRUE(std::isfinite(v));
 }
 
+TEST(Normalizer, AMetricMovingOnlyInTheLastBitOfAFloatCountsAsConstant) {
+    // At 1e8 adjacent floats are 8 apart. 1e8 and 1e8 + 8 alternating: sd 4, under 1e-7 of the
+    // level 1e8 + 4 (about 10), so it is float rounding, not movement, and the level is the scale.
+    const auto flat = lara::data::Normalizer::fit(make_series({1e8f, 1e8f + 8, 1e8f, 1e8f + 8}, 1));
+    EXPECT_DOUBLE_EQ(flat.scale()[0], 1e8 + 4);
+    // 1e8 and 1e8 + 24: sd 12, above that bound, is a spread of its own.
+    const auto moving = lara::data::Normalizer::fit(make_series({1e8f, 1e8f + 24, 1e8f, 1e8f + 24}, 1));
+    EXPECT_DOUBLE_EQ(moving.scale()[0], 12.0);
+}
+
+TEST(Normalizer, TheMeanIsAccumulatedInDouble) {
+    // 2^24 and 2^24 + 6 alternating: the mean 2^24 + 3 is no float, and a float running sum
+    // rounds off units past 2^25. In double the sum is exact: mean 16777219, sd exactly 3 (above
+    // 1e-7 of the level, so it is the scale).
+    std::vector<float> values;
+    for (int i = 0; i < 1000; ++i) values.push_back(i % 2 ? 16777222.0f : 16777216.0f);
+    const auto n = lara::data::Normalizer::fit(make_series(values, 1));
+    EXPECT_EQ(n.mean()[0], 16777219.0);
+    EXPECT_EQ(n.scale()[0], 3.0);
+}
+
 TEST(Normalizer, KeepsPrecisionAtJumpStarterScales) {
     // A metric near 2e8 with a spread of ~1e6 must not lose its variation to float rounding.
     std::vector<float> values;
@@ -60,6 +81,17 @@ TEST(Normalizer, ClipsExtremeValues) {
     const auto out = n.transform(make_series({1e9f, -1e9f}, 1));
     EXPECT_FLOAT_EQ(out[0], 3.0f);
     EXPECT_FLOAT_EQ(out[1], -3.0f);
+}
+
+TEST(Normalizer, TheDefaultClipIsTen) {
+    // docs/method.md: values are clipped to ±10. Fitted on 0 and 2: mean 1, sd 1, so z = x − 1.
+    const auto n = lara::data::Normalizer::fit(make_series({0, 2}, 1));
+    EXPECT_EQ(n.clip(), 10.0);
+    const auto out = n.transform(make_series({10.5f, 12, -8.5f, -20}, 1));
+    EXPECT_FLOAT_EQ(out[0], 9.5f);    // inside: kept
+    EXPECT_FLOAT_EQ(out[1], 10.0f);   // z = 11
+    EXPECT_FLOAT_EQ(out[2], -9.5f);   // inside: kept
+    EXPECT_FLOAT_EQ(out[3], -10.0f);  // z = −21
 }
 
 TEST(Normalizer, RejectsAMetricCountMismatchNamingTheSource) {

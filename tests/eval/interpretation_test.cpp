@@ -117,6 +117,15 @@ TEST(HitRate, OverlapsUniteAndRepeatsCountOnce) {
     EXPECT_DOUBLE_EQ(hit_rate(ranked, segments, 100), (2.0 / 3 + 1 + 1) / 3);
 }
 
+TEST(HitRate, ACauseOfTwoOverlappingSegmentsCountsOnceInG) {
+    // [0, 2) caused by {0, 1} and [1, 3) by {1, 2} both name metric 1 at t = 1: G = {0, 1, 2}, |G| = 3.
+    //   t = 0: G = {0, 1}, top 2 {1, 0} -> 1;  t = 1: top 3 {1, 0, 2} -> 1;  t = 2: G = {1, 2}, top 2 {2, 0} -> 1/2
+    //   HitRate@100% = (1 + 1 + 1/2) / 3 = 5/6 (with metric 1 counted twice, t = 1 would score 3/4)
+    const std::vector<InterpretationSegment> segments{{0, 2, {0, 1}}, {1, 3, {1, 2}}};
+    const std::vector<std::vector<int>> ranked{{1, 0, 2}, {1, 0, 2}, {2, 0, 1}};
+    EXPECT_DOUBLE_EQ(hit_rate(ranked, segments, 100), 5.0 / 6);
+}
+
 TEST(HitRate, RejectsBadInput) {
     const std::vector<std::vector<int>> ranked(5, std::vector<int>{0});
     try {

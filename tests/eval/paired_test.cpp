@@ -54,6 +54,22 @@ TEST(Paired, EqualDifferencesLeaveNoUncertaintyAndASeedReproducesTheInterval) {
     EXPECT_EQ(once.high, again.high);
 }
 
+TEST(Paired, WithTwoResamplesTheIntervalRunsFromTheSmallerToTheLarger) {
+    // The q-quantile is the ⌈q·R⌉-th smallest of R resamples: with R = 2 the 2.5% point is the
+    // ⌈0.05⌉ = 1st, the smaller, and the 97.5% point the ⌈1.95⌉ = 2nd, the larger. Entities 0 and 1
+    // make each resample mean 0, 0.5 or 1, and two resamples differ with probability 5/8: over 20
+    // seeds some interval must have low < high (all 20 equal has probability (3/8)^20 ≈ 3e-9).
+    const std::vector<Difference> d = {{"a", 0.0}, {"b", 1.0}};
+    int differ = 0;
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+        const auto s = paired_summary(d, 2, seed);
+        for (const double v : {s.low, s.high}) EXPECT_TRUE(v == 0.0 || v == 0.5 || v == 1.0) << v;
+        EXPECT_LE(s.low, s.high) << "seed " << seed;
+        differ += s.low < s.high;
+    }
+    EXPECT_GT(differ, 0);
+}
+
 TEST(Paired, NoDifferencesOrTooFewResamplesAreRefused) {
     EXPECT_THROW(paired_summary({}), lara::Error);
     EXPECT_THROW(paired_summary({{"a", 1.0}}, 1), lara::Error);
