@@ -5,6 +5,7 @@
 #include "detect/scorer.h"
 #include "model/random.h"
 #include "retrain/adjusted_model.h"
+#include "support/test_support.h"
 
 namespace {
 
@@ -21,11 +22,7 @@ TEST(Scorer, EveryRowIsScoredAgainstItsOwnWindowInEveryBatchSize) {
     // at t; row t < w − 1 under step t of the first window's reconstruction (detect/scorer.h). Each
     // row is recomputed here from the base VAE one window at a time, and batches of 4 windows (26
     // windows: six full batches and a part) must give what one batch of all of them gives.
-    lara::ModelConfig c;
-    c.window = 5;
-    c.n_metrics = 3;
-    c.latent = 2;
-    c.hidden = 8;
+    const auto c = lara::test::tiny_model();
     lara::model::seed_thread_random(1);
     auto vae = lara::model::make_vae(c);
     const lara::retrain::AdjustedModel model(vae);

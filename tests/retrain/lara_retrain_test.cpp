@@ -242,11 +242,7 @@ TEST_F(LaraRetrainTest, WarmupRecalibrationRefusesAFixedThreshold) {
 }
 
 TEST(AdjustedModel, ComposedMapsEqualApplyingBothInTurn) {
-    lara::ModelConfig c;
-    c.window = 5;
-    c.n_metrics = 3;
-    c.latent = 2;
-    c.hidden = 8;
+    const auto c = lara::test::tiny_model();
     torch::manual_seed(0);
     auto vae = lara::model::make_vae(c);
     torch::NoGradGuard no_grad;
@@ -268,11 +264,7 @@ TEST(AdjustedModel, ComposedMapsEqualApplyingBothInTurn) {
 TEST(AdjustedModel, VariancesPassThroughTheMapsAndStayAboveTheFloor) {
     // An affine map y = A u + b of independent components with variances v has variances
     // diag(A diag(v) Aᵀ), formed here in float64; the decoder's are floored at min_std² after the map.
-    lara::ModelConfig c;
-    c.window = 5;
-    c.n_metrics = 3;
-    c.latent = 2;
-    c.hidden = 8;
+    const auto c = lara::test::tiny_model();
     torch::manual_seed(0);
     auto vae = lara::model::make_vae(c);
     torch::NoGradGuard no_grad;

@@ -14,6 +14,15 @@ ModelConfig small_model() {
     return model;
 }
 
+ModelConfig tiny_model() {
+    ModelConfig model;
+    model.window = 5;
+    model.n_metrics = 3;
+    model.latent = 2;
+    model.hidden = 8;
+    return model;
+}
+
 std::filesystem::path data_dir() {
     if (const char* env = std::getenv("LARA_DATA_DIR"); env && *env)
         return std::filesystem::is_directory(env) ? std::filesystem::path(env) : std::filesystem::path();

@@ -11,6 +11,10 @@ namespace lara::test {
 //! The small mlp that detector tests train in seconds: window 20, hidden 32, latent 4.
 ModelConfig small_model();
 
+//! The smallest useful mlp, for exact checks of one forward pass: window 5, 3 metrics, latent 2,
+//! hidden 8.
+ModelConfig tiny_model();
+
 //! The benchmark data folder: $LARA_DATA_DIR, else ../shared/data beside the source tree.
 //! Empty when it does not exist; tests that need it call LARA_REQUIRE_DATA first.
 std::filesystem::path data_dir();
