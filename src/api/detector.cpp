@@ -55,14 +55,16 @@ void check_metric_order(const Detector::State& s, const Series& series) {
         const auto& name = series.metric_names[i];
         // A name the header repeats says nothing about where its metric belongs.
         if (name == s.metric_names[i] || std::count(s.metric_names.begin(), s.metric_names.end(), name) != 1) continue;
-        const auto at = std::find(s.metric_names.begin(), s.metric_names.end(), name);
-        if (at != s.metric_names.end())
-            throw Error(ErrorKind::data, series.source + ": metric " + std::to_string(i + 1) + " is \"" + series.metric_names[i] +
-                                             "\", which the model was trained with as metric " +
-                                             std::to_string(at - s.metric_names.begin() + 1) +
-                                             ": the columns are in another order than in the training file");
+        const auto at = std::find(s.metric_names.begin(), s.metric_names.end(), name);  // there, once
+        throw Error(ErrorKind::data, series.source + ": metric " + std::to_string(i + 1) + " is \"" + name +
+                                         "\", which the model was trained with as metric " + std::to_string(at - s.metric_names.begin() + 1) +
+                                         ": the columns are in another order than in the training file");
     }
 }
+
+//! SPOT on a short series keeps about this many peaks; it needs twice as many scores for them to
+//! stay above the median.
+constexpr std::int64_t kTailPeaks = 20, kMinTailRows = 2 * kTailPeaks;
 
 struct FittedThreshold {
     double value = 0;
@@ -74,9 +76,9 @@ FittedThreshold fit_threshold(const ThresholdConfig& config, const std::vector<d
                               const std::string& remedy) {
     if (config.method == "fixed") return {config.value, nullptr};
     // A short series has too few scores above the configured quantile for a tail fit: lower it
-    // so that about 20 peaks remain, as long as it stays a tail (above the median).
+    // so that about kTailPeaks peaks remain, as long as it stays a tail (above the median).
     const double n = static_cast<double>(scores.size());
-    const double init_quantile = std::min(config.init_quantile, 1.0 - 20.0 / n);
+    const double init_quantile = std::min(config.init_quantile, 1.0 - static_cast<double>(kTailPeaks) / n);
     if (init_quantile < 0.5)
         throw Error(ErrorKind::data, source + ": too few scores (" + std::to_string(scores.size()) +
                                          ") to fit SPOT's tail; " + remedy);
@@ -228,7 +230,7 @@ ScoreResult Detector::score(const Series& series) const {
         const auto n = std::min<std::size_t>(static_cast<std::size_t>(s.warmup_rows), result.scores.size());
         result.threshold = fit_threshold(s.threshold_config, {result.scores.begin(), result.scores.begin() + static_cast<std::ptrdiff_t>(n)}, series.source,
                                          "this model (retrained with --recalibrate warmup) fits its threshold on the first " +
-                                             std::to_string(s.warmup_rows) + " rows of each scored series: score at least 40 rows")
+                                             std::to_string(s.warmup_rows) + " rows of each scored series: score at least " + std::to_string(kMinTailRows) + " rows")
                                .value;
     }
     result.anomalies.reserve(result.scores.size());

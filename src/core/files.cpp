@@ -64,12 +64,15 @@ std::optional<fs::path> file_target(const std::string& path) {
     return target;
 }
 
+//! The folder a file goes in ("." for a bare name).
+fs::path folder_of(const fs::path& file) { return file.parent_path().empty() ? fs::path(".") : file.parent_path(); }
+
 }  // namespace
 
 void check_writable(const std::string& path) {
     const auto target = file_target(path);
     if (!target) return;
-    const auto folder = target->parent_path().empty() ? fs::path(".") : target->parent_path();
+    const auto folder = folder_of(*target);
     std::error_code error;
     if (!fs::is_directory(folder, error))
         throw Error(ErrorKind::output, path + ": the folder " + folder.string() + " does not exist" +
@@ -102,7 +105,7 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
         fail(path, "move the file into place", rename_error);
     }
     // And the folder, so that the rename itself survives a crash (best effort: the file is whole).
-    const auto folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+    const auto folder = folder_of(target);
     if (const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
         ::fsync(dir);
         ::close(dir);
@@ -123,8 +126,10 @@ std::string read_whole_file(const std::string& path, ErrorKind kind) {
     return bytes;
 }
 
-void drop_byte_order_mark(std::string& text) {
+std::string read_text_file(const std::string& path, ErrorKind kind) {
+    std::string text = read_whole_file(path, kind);
     if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    return text;
 }
 
 std::string quoted(std::string_view text) {

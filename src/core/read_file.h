@@ -13,8 +13,9 @@ namespace lara::core {
 //! PATH and the reason.
 std::string read_whole_file(const std::string& path, ErrorKind kind);
 
-//! Drops a leading UTF-8 byte-order mark, which spreadsheet exports often write.
-void drop_byte_order_mark(std::string& text);
+//! read_whole_file for a text file: a leading UTF-8 byte-order mark, which spreadsheet exports
+//! often write, is dropped.
+std::string read_text_file(const std::string& path, ErrorKind kind);
 
 //! A piece of an input file as an error shows it: in double quotes, at most 40 bytes (a binary or
 //! one-line file must not flood the terminal), control characters such as a NUL or tab as \xNN.

@@ -32,8 +32,7 @@ bool is_blank(std::string_view line) {
 }
 
 std::string read_file(const std::string& path) {
-    std::string text = core::read_whole_file(path, ErrorKind::data);
-    core::drop_byte_order_mark(text);
+    std::string text = core::read_text_file(path, ErrorKind::data);
     // Classic Mac OS ended lines with a carriage return alone: the file would read as one line.
     if (text.find('\n') == std::string::npos && text.find('\r') + 1 < text.size())
         throw Error(ErrorKind::data, path + ": its lines end with a carriage return alone (classic Mac OS); convert them to line feeds");
@@ -299,9 +298,10 @@ Series read_series(const std::string& path, const ReadOptions& options) {
         double ignored = 0.0;
         has_timestamp = (header && is_time_name(header_fields[0].text)) || parse_iso8601(first_data[0].text, ignored);
     }
-    const std::size_t width = header ? header_fields.size() : first_data.size();
+    const std::vector<Field>& first_line = header ? header_fields : first_data;
+    const std::size_t width = first_line.size();
     // Lines that all end in a comma read as one more column, empty from its first line on.
-    const bool trailing_comma = (header ? header_fields : first_data).back().text.empty();
+    const bool trailing_comma = first_line.back().text.empty();
     const std::size_t skip = has_timestamp ? 1 : 0;
     if (width <= skip)
         throw Error(ErrorKind::data, path + ": no metric columns (the only column is the timestamp)");
@@ -324,12 +324,11 @@ Series read_series(const std::string& path, const ReadOptions& options) {
         const Location at{path, lines.number(), line};
         if (is_blank(line)) fail_blank(at);  // rows remain after it, so it is not trailing
         if (fields.size() != width) {
-            // The likeliest cause: a comment line here or as the first line, or a header that ends in a comma.
-            const auto& first = header ? header_fields : first_data;
-            const std::string hint = !line.empty() && line.front() == '#' ? " (comment lines are not read)"
-                                     : first.front().text.substr(0, 1) == "#" ? " (line 1 is a comment, and comment lines are not read)"
-                                     : trailing_comma ? " (line 1 ends with a comma, which makes one more, empty, field)"
-                                                      : "";
+            // The likeliest cause: this line (a comment, other separators), a comment as line 1, or a
+            // line 1 that ends in a comma.
+            std::string hint = hint_for(line);
+            if (hint.empty() && first_line.front().text.substr(0, 1) == "#") hint = " (line 1 is a comment, and comment lines are not read)";
+            if (hint.empty() && trailing_comma) hint = " (line 1 ends with a comma, which makes one more, empty, field)";
             const std::string what = "expected " + std::to_string(width) + " fields (as " +
                                      (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size()) + hint;
             fail_at(at, fields.size() > width ? fields[width].offset : line.size(), what);

@@ -58,9 +58,7 @@ InterpretationSegment parse_line(std::string_view line, SegmentEnd end, const st
 }  // namespace
 
 std::vector<InterpretationSegment> read_interpretation(const std::string& path, SegmentEnd end) {
-    auto bytes = core::read_whole_file(path, ErrorKind::data);
-    core::drop_byte_order_mark(bytes);
-    std::istringstream in(bytes);
+    std::istringstream in(core::read_text_file(path, ErrorKind::data));
     std::vector<InterpretationSegment> segments;
     std::string line;
     for (std::int64_t number = 1; std::getline(in, line); ++number) {

@@ -109,9 +109,7 @@ void read_row(std::string_view line, ScoreFile& out, const Where& where) {
 }  // namespace
 
 ScoreFile read_score_file(const std::string& path) {
-    auto bytes = core::read_whole_file(path, ErrorKind::data);
-    core::drop_byte_order_mark(bytes);
-    std::istringstream in(bytes);
+    std::istringstream in(core::read_text_file(path, ErrorKind::data));
     ScoreFile out;
     std::string text;
     std::int64_t number = 0;
