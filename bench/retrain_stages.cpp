@@ -104,6 +104,17 @@ void BM_Decode(benchmark::State& state) {
     run(state, [&] { benchmark::DoNotOptimize(c.model->decode(z).mean); });
 }
 
+//! The matrix product of the decoder's output layer alone, for the same 36 latents: what is left of
+//! a decoder pass is its element-wise work (the softplus of the w·d standard deviations, mostly).
+void BM_DecoderOutputLayer(benchmark::State& state) {
+    const auto& c = the_case();
+    const auto parameters = c.model->vae()->named_parameters();
+    const auto& weight = parameters["decoder_out.weight"];
+    const auto& bias = parameters["decoder_out.bias"];
+    const auto hidden = torch::randn({9 * c.windows.size(0), weight.size(1)});
+    run(state, [&] { benchmark::DoNotOptimize(torch::addmm(bias, hidden, weight.t())); });
+}
+
 void BM_TargetAtLineSearch(benchmark::State& state) {  // the 5 step lengths of one Newton step
     const auto& c = the_case();
     const auto target = make_target(c);
@@ -146,6 +157,7 @@ void BM_RetrainLara(benchmark::State& state) {  // ruminate and both fits (recal
 }
 
 BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecoderOutputLayer)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TargetAtLineSearch)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SecondOrderExpansion)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_NewtonToMode)->Unit(benchmark::kMillisecond);

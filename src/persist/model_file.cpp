@@ -114,7 +114,7 @@ ModelFile read_model_file(const std::string& path) {
         if (count > (body_end / sizeof(float))) throw Error(ErrorKind::model, path + ": section length is impossible");
         const char* data = cursor.take(count * sizeof(float), "section data");
         std::vector<float> values(count);
-        std::memcpy(values.data(), data, count * sizeof(float));
+        if (count > 0) std::memcpy(values.data(), data, count * sizeof(float));  // an empty vector's data() may be null
         if (!file.sections.emplace(std::string(name, name_size), std::move(values)).second)
             throw Error(ErrorKind::model, path + ": section \"" + std::string(name, name_size) + "\" appears twice");
     }
