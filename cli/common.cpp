@@ -21,12 +21,14 @@ void DataOptions::add_to(CLI::App& command, const std::string& what) {
         ->capture_default_str();
 }
 
-Series DataOptions::load() const {
+ReadOptions DataOptions::options() const {
     ReadOptions options = read;
     options.fill = fill == "forward" ? FillPolicy::forward : FillPolicy::reject;
     options.timestamp = timestamp == "none" ? TimestampColumn::none : timestamp == "first" ? TimestampColumn::first : TimestampColumn::detect;
-    return read_series(path, options);
+    return options;
 }
+
+Series DataOptions::load() const { return read_series(path, options()); }
 
 void add_threads_option(CLI::App& command, int& threads) {
     command.add_option("--threads", threads, "LibTorch's intra-op and OpenBLAS's threads (0: their defaults)")

@@ -19,6 +19,7 @@ struct DataOptions {
     // By name only: CLI11 would also take an enum's number ("--timestamp 2").
     std::string fill = "reject", timestamp = "detect";
     void add_to(CLI::App& command, const std::string& what);
+    ReadOptions options() const;  // read, with --fill and --timestamp
     Series load() const;
 };
 

@@ -9,6 +9,9 @@
 //   lara::ScoreResult result = detector.score(lara::read_series("today.csv"));
 //   // result.scores[t], result.anomalies[t], result.top_metrics(t, 3) ...
 //
+//   lara::StreamScorer live(detector, "live");    // rows as they arrive
+//   for (const lara::ScoredRow& r : live.push(values)) { /* r.row, r.score, r.anomaly */ }
+//
 //   // The normal pattern changed: adapt from ~43 new rows, in milliseconds.
 //   auto [adapted, report] = detector.retrain(lara::read_series("new.csv"), lara::RetrainConfig{});
 //   adapted.save("adapted.lara");
@@ -108,8 +111,47 @@ public:
     struct State;
 
 private:
+    friend class StreamScorer;
     explicit Detector(std::shared_ptr<const State> state);  // only train(), retrain() and load() make one
     std::shared_ptr<const State> state_;
+};
+
+//! One row of a stream, scored.
+struct ScoredRow {
+    std::int64_t row = 0;              // data-row number: the stream's first_row, then one more per row
+    double score = 0, threshold = 0;
+    int anomaly = 0;                   // 1 where score > threshold
+    std::vector<float> contributions;  // each metric's share of the score
+    //! The k metrics with the largest contributions, largest first (ScoreResult::top_metrics).
+    std::vector<int> top_metrics(int k) const;
+};
+
+//! Scores a series as its rows arrive (`lara score --data -`), with Detector::score()'s results on
+//! the rows pushed (up to float rounding: a row's window is decoded alone, not in a batch). Rows
+//! come out in order: none until a window of rows has arrived, then those w rows at once (the first
+//! w − 1 take their steps of the first window, as in score()), then each row as it is pushed. A
+//! detector retrained with `--recalibrate warmup` holds its rows until its warm-up rows have been
+//! scored, since their scores set the threshold that every row is compared with.
+class StreamScorer {
+public:
+    //! `source` names the stream in errors; `metric_names`, its header's (or none), are checked
+    //! against the model's order as score() checks a series'.
+    StreamScorer(Detector detector, std::string source, std::vector<std::string> metric_names = {}, std::int64_t first_row = 0);
+    //! One row of model_config().n_metrics raw values; returns the rows it completes.
+    std::vector<ScoredRow> push(const std::vector<float>& values);
+    //! The end of the stream: the rows still held (a warm-up threshold is then fitted on all the
+    //! scores there are, as score() does on a short series). Throws lara::Error (data) when fewer
+    //! than a window of rows arrived.
+    std::vector<ScoredRow> finish();
+
+private:
+    std::vector<ScoredRow> release(bool at_end);
+    Detector detector_;
+    Series recent_;                     // the last w rows pushed, raw
+    std::vector<ScoredRow> held_;       // scored, not yet returned
+    double threshold_ = 0;
+    bool threshold_known_ = false, finished_ = false;
+    std::int64_t pushed_ = 0;
 };
 
 }  // namespace lara

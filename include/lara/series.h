@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,30 @@ struct ReadOptions {
 //! Reads a comma-separated numeric file: one time step per line, an optional header line, an
 //! optional leading timestamp column. Throws lara::Error (kind data) naming file:line:column.
 Series read_series(const std::string& path, const ReadOptions& options = {});
+
+//! Reads a series in read_series()'s format one data row at a time, from a stream whose rows may
+//! still be arriving (a pipe, a socket): `lara score --data -` reads standard input through it.
+//! The constructor reads the first line, and after a header the first data row too (it decides
+//! whether the first column is a timestamp); next() reads one row. Errors are read_series()'s,
+//! naming `source`:line:column. A blank line is an error only once a row follows it.
+class RowReader {
+public:
+    RowReader(std::istream& in, std::string source, const ReadOptions& options = {});
+    ~RowReader();
+    RowReader(RowReader&&) noexcept;
+    RowReader& operator=(RowReader&&) noexcept;
+
+    std::int64_t n_metrics() const;
+    const std::vector<std::string>& metric_names() const;  // from the header; empty without one
+    bool has_timestamps() const;
+    //! The next row in [from, to): n_metrics values and the timestamp in epoch seconds (0 without a
+    //! timestamp column). False after the last; rows before `from` are read, checked and skipped.
+    bool next(std::vector<float>& values, double& timestamp);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 //! Reads one 0/1 label per line, data rows [from, to) (to = -1: to the end).
 std::vector<int> read_labels(const std::string& path, std::int64_t from = 0, std::int64_t to = -1);

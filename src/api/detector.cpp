@@ -46,22 +46,6 @@ torch::Tensor normalised(const data::Normalizer& normalizer, const Series& serie
     return to_tensor(values, series.n_rows, series.n_metrics);
 }
 
-//! A series whose header names the model's metrics in another order would be scored column by
-//! column against the wrong metric, silently. Names the model never saw are accepted: the same
-//! metrics of another host are often named after it.
-void check_metric_order(const Detector::State& s, const Series& series) {
-    if (s.metric_names.empty() || series.metric_names.size() != s.metric_names.size()) return;
-    for (std::size_t i = 0; i < series.metric_names.size(); ++i) {
-        const auto& name = series.metric_names[i];
-        // A name the header repeats says nothing about where its metric belongs.
-        if (name == s.metric_names[i] || std::count(s.metric_names.begin(), s.metric_names.end(), name) != 1) continue;
-        const auto at = std::find(s.metric_names.begin(), s.metric_names.end(), name);  // there, once
-        throw Error(ErrorKind::data, series.source + ": metric " + std::to_string(i + 1) + " is \"" + name +
-                                         "\", which the model was trained with as metric " + std::to_string(at - s.metric_names.begin() + 1) +
-                                         ": the columns are in another order than in the training file");
-    }
-}
-
 //! SPOT on a short series keeps about this many peaks; it needs twice as many scores for them to
 //! stay above the median.
 constexpr std::int64_t kTailPeaks = 20, kMinTailRows = 2 * kTailPeaks;
@@ -124,14 +108,7 @@ retrain::AffineMap map_from(const persist::ModelFile& file, const std::string& n
 std::vector<int> ScoreResult::top_metrics(std::int64_t row, int k) const {
     if (row < 0 || row >= n_rows)
         throw Error(ErrorKind::usage, "top_metrics: row " + std::to_string(row) + " is outside the " + std::to_string(n_rows) + " scored rows");
-    std::vector<int> order(static_cast<std::size_t>(n_metrics));
-    std::iota(order.begin(), order.end(), 0);
-    const float* c = contributions.data() + row * n_metrics;
-    const auto kept = std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)), order.size());
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(),
-                      [c](int a, int b) { return c[a] > c[b] || (c[a] == c[b] && a < b); });
-    order.resize(kept);
-    return order;
+    return largest_contributions(contributions.data() + row * n_metrics, n_metrics, k);
 }
 
 nlohmann::json RetrainReport::to_json() const {
@@ -214,9 +191,23 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
     return Detector(state);
 }
 
-ScoreResult Detector::score(const Series& series) const {
+// A series in another order would be scored column by column against the wrong metric, silently.
+// Names the model never saw are accepted: the same metrics of another host are often named after it.
+void check_metric_order(const Detector::State& s, const Series& series) {
+    if (s.metric_names.empty() || series.metric_names.size() != s.metric_names.size()) return;
+    for (std::size_t i = 0; i < series.metric_names.size(); ++i) {
+        const auto& name = series.metric_names[i];
+        // A name the header repeats says nothing about where its metric belongs.
+        if (name == s.metric_names[i] || std::count(s.metric_names.begin(), s.metric_names.end(), name) != 1) continue;
+        const auto at = std::find(s.metric_names.begin(), s.metric_names.end(), name);  // there, once
+        throw Error(ErrorKind::data, series.source + ": metric " + std::to_string(i + 1) + " is \"" + name +
+                                         "\", which the model was trained with as metric " + std::to_string(at - s.metric_names.begin() + 1) +
+                                         ": the columns are in another order than in the training file");
+    }
+}
+
+ScoreResult score_unthresholded(const Detector::State& s, const Series& series) {
     check_series(series);
-    const auto& s = *state_;
     check_metric_order(s, series);
     auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window));
     ScoreResult result;
@@ -225,14 +216,33 @@ ScoreResult Detector::score(const Series& series) const {
     result.n_metrics = steps.n_metrics;
     result.scores = std::move(steps.scores);
     result.contributions = std::move(steps.contributions);
-    result.threshold = s.threshold;
-    if (s.warmup_rows > 0) {  // recalibrated by warm-up: SPOT on the first scores of this series
-        const auto n = std::min<std::size_t>(static_cast<std::size_t>(s.warmup_rows), result.scores.size());
-        result.threshold = fit_threshold(s.threshold_config, {result.scores.begin(), result.scores.begin() + static_cast<std::ptrdiff_t>(n)}, series.source,
-                                         "this model (retrained with --recalibrate warmup) fits its threshold on the first " +
-                                             std::to_string(s.warmup_rows) + " rows of each scored series: score at least " + std::to_string(kMinTailRows) + " rows")
-                               .value;
-    }
+    return result;
+}
+
+double series_threshold(const Detector::State& s, const std::vector<double>& scores, const std::string& source) {
+    if (s.warmup_rows == 0) return s.threshold;
+    // Recalibrated by warm-up: SPOT on the first scores of this series.
+    const auto n = std::min<std::size_t>(static_cast<std::size_t>(s.warmup_rows), scores.size());
+    return fit_threshold(s.threshold_config, {scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(n)}, source,
+                         "this model (retrained with --recalibrate warmup) fits its threshold on the first " +
+                             std::to_string(s.warmup_rows) + " rows of each scored series: score at least " + std::to_string(kMinTailRows) + " rows")
+        .value;
+}
+
+std::vector<int> largest_contributions(const float* contributions, std::int64_t n_metrics, int k) {
+    std::vector<int> order(static_cast<std::size_t>(n_metrics));
+    std::iota(order.begin(), order.end(), 0);
+    const float* c = contributions;
+    const auto kept = std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)), order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(),
+                      [c](int a, int b) { return c[a] > c[b] || (c[a] == c[b] && a < b); });
+    order.resize(kept);
+    return order;
+}
+
+ScoreResult Detector::score(const Series& series) const {
+    auto result = score_unthresholded(*state_, series);
+    result.threshold = series_threshold(*state_, result.scores, series.source);
     result.anomalies.reserve(result.scores.size());
     for (double v : result.scores) result.anomalies.push_back(v > result.threshold ? 1 : 0);
     return result;

@@ -29,4 +29,14 @@ struct Detector::State {
     std::string written_by;           // the lara that wrote that file ("" when built in memory, or before it was recorded)
 };
 
+//! Refuses a series whose header names the model's metrics in another order (lara::Error, data).
+void check_metric_order(const Detector::State& s, const Series& series);
+//! The scores of a series, before any threshold: what Detector::score() and StreamScorer share.
+ScoreResult score_unthresholded(const Detector::State& s, const Series& series);
+//! The threshold a series whose first scores are `scores` is compared with: the stored one, or
+//! after a warm-up recalibration SPOT on the first warmup_rows of them.
+double series_threshold(const Detector::State& s, const std::vector<double>& scores, const std::string& source);
+//! The k metrics with the largest of n_metrics contributions, largest first (ties: lower index).
+std::vector<int> largest_contributions(const float* contributions, std::int64_t n_metrics, int k);
+
 }  // namespace lara

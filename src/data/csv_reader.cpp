@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,11 +32,14 @@ bool is_blank(std::string_view line) {
     return std::all_of(line.begin(), line.end(), is_blank_char);
 }
 
+// Classic Mac OS ended lines with a carriage return alone: the file would read as one line.
+[[noreturn]] void fail_classic_mac(const std::string& path) {
+    throw Error(ErrorKind::data, path + ": its lines end with a carriage return alone (classic Mac OS); convert them to line feeds");
+}
+
 std::string read_file(const std::string& path) {
     std::string text = core::read_text_file(path, ErrorKind::data);
-    // Classic Mac OS ended lines with a carriage return alone: the file would read as one line.
-    if (text.find('\n') == std::string::npos && text.find('\r') + 1 < text.size())
-        throw Error(ErrorKind::data, path + ": its lines end with a carriage return alone (classic Mac OS); convert them to line feeds");
+    if (text.find('\n') == std::string::npos && text.find('\r') + 1 < text.size()) fail_classic_mac(path);
     return text;
 }
 
@@ -233,22 +237,30 @@ bool is_header(const std::string& path, std::string_view line, const std::vector
     return text_field != nullptr;
 }
 
-//! Checks [from, to) against a file of `rows` data rows and returns the end row (to = -1 → rows;
-//! a `to` past the end is clamped, so a series and its labels can share one range).
+std::string range_text(std::int64_t from, std::int64_t to) {
+    return "row range [" + std::to_string(from) + ", " + (to == -1 ? std::string("end") : std::to_string(to)) + ")";
+}
+
+//! A row range that is wrong in itself, whatever the file: a usage error.
+void check_range(const std::string& path, std::int64_t from, std::int64_t to) {
+    const char* problem = from < 0                  ? "from is negative"
+                          : to < -1                 ? "to must be a row number or -1 (the end)"
+                          : to != -1 && from > to   ? "from is after to"
+                                                    : nullptr;
+    if (problem) throw Error(ErrorKind::usage, range_text(from, to) + " for " + path + ": " + problem);
+}
+
+//! A range that starts past the end of a file of `rows` data rows: this file's problem.
+[[noreturn]] void fail_past_end(const std::string& path, std::int64_t rows, std::int64_t from, std::int64_t to) {
+    throw Error(ErrorKind::data, range_text(from, to) + " does not fit " + path + " (" + std::to_string(rows) +
+                                     " data rows): from is past the last row");
+}
+
+//! The end row of [from, to) in a file of `rows` data rows (to = -1 → rows; a `to` past the end
+//! is clamped, so a series and its labels can share one range).
 std::int64_t checked_end(const std::string& path, std::int64_t rows, std::int64_t from, std::int64_t to) {
-    const char* problem = nullptr;
-    ErrorKind kind = ErrorKind::usage;  // the options' own problems; past the end is this file's
-    if (from < 0)
-        problem = "from is negative";
-    else if (to < -1)
-        problem = "to must be a row number or -1 (the end)";
-    else if (to != -1 && from > to)
-        problem = "from is after to";
-    else if (from > rows)
-        problem = "from is past the last row", kind = ErrorKind::data;
-    if (problem)
-        throw Error(kind, "row range [" + std::to_string(from) + ", " + (to == -1 ? std::string("end") : std::to_string(to)) +
-                              ") does not fit " + path + " (" + std::to_string(rows) + " data rows): " + problem);
+    check_range(path, from, to);
+    if (from > rows) fail_past_end(path, rows, from, to);
     return to == -1 ? rows : std::min(to, rows);
 }
 
@@ -271,76 +283,61 @@ std::string_view first_line(const std::string& path, LineCursor& lines) {
 
 }  // namespace
 
-Series read_series(const std::string& path, const ReadOptions& options) {
-    const std::string text = read_file(path);
-    LineCursor lines(text);
-    std::vector<Field> fields;
+struct RowReader::State {
+    std::istream& in;
+    std::string source;
+    ReadOptions options;
+    std::string line;                // the line read last, without its "\n" or "\r\n"
+    std::int64_t line_number = 0;    // its number, from 1
+    std::vector<Field> fields;       // its fields (views into `line`)
+    bool header = false, has_timestamp = false;
+    std::size_t width = 0, skip = 0; // fields per line, and 1 when the first is a timestamp
+    bool trailing_comma = false;     // line 1 ends with a comma
+    bool comment_first = false;      // line 1 starts with '#'
+    std::vector<std::string> names;
+    std::vector<float> row;          // the last row's values, which forward fill repeats
+    std::int64_t rows_read = 0;      // data rows parsed so far
+    bool pending = false;            // `line` is a data row not yet parsed (read ahead after a header)
 
-    std::string_view line = first_line(path, lines);
-    split_fields(line, fields);
-    const bool header = is_header(path, line, fields, options.timestamp);
-    const std::vector<Field> header_fields = header ? fields : std::vector<Field>();
+    State(std::istream& stream, std::string name, const ReadOptions& read) : in(stream), source(std::move(name)), options(read) {}
 
-    const std::int64_t rows = header ? lines.count_remaining_rows() : lines.count_remaining_rows() + 1;
-    if (rows == 0) throw Error(ErrorKind::data, path + ": no data rows after the header line");
-    const std::int64_t end = checked_end(path, rows, options.from, options.to);
-
-    // The first data line decides the timestamp column (detect) and, without a header, the width.
-    LineCursor peek = lines;
-    std::vector<Field> first_data = fields;
-    if (header) {
-        std::string_view next;
-        peek.next(next);
-        split_fields(next, first_data);
-    }
-    bool has_timestamp = options.timestamp == TimestampColumn::first;
-    if (options.timestamp == TimestampColumn::detect) {
-        double ignored = 0.0;
-        has_timestamp = (header && is_time_name(header_fields[0].text)) || parse_iso8601(first_data[0].text, ignored);
-    }
-    const std::vector<Field>& first_line = header ? header_fields : first_data;
-    const std::size_t width = first_line.size();
-    // Lines that all end in a comma read as one more column, empty from its first line on.
-    const bool trailing_comma = first_line.back().text.empty();
-    const std::size_t skip = has_timestamp ? 1 : 0;
-    if (width <= skip)
-        throw Error(ErrorKind::data, path + ": no metric columns (the only column is the timestamp)");
-
-    Series series;
-    series.n_metrics = static_cast<std::int64_t>(width - skip);
-    series.first_row = options.from;
-    series.source = path;
-    for (std::size_t i = skip; header && i < header_fields.size(); ++i)
-        series.metric_names.emplace_back(header_fields[i].text);
-    series.values.reserve(static_cast<std::size_t>((end - options.from) * series.n_metrics));
-    if (has_timestamp) series.timestamps.reserve(static_cast<std::size_t>(end - options.from));
-
-    std::vector<float> row(width - skip);
-    for (std::int64_t r = 0; r < end; ++r) {
-        if (r > 0 || header) {
-            lines.next(line);  // `rows` counted the lines, so there is one
-            split_fields(line, fields);
+    bool read_line() {
+        if (!std::getline(in, line)) return false;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (++line_number == 1) {
+            if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+            if (line.find('\r') != std::string::npos) fail_classic_mac(source);
         }
-        const Location at{path, lines.number(), line};
-        if (is_blank(line)) fail_blank(at);  // rows remain after it, so it is not trailing
+        return true;
+    }
+    //! After a blank line: false when only blank lines follow it (trailing blank lines are
+    //! allowed), an error at it when a row does.
+    bool blank_tail() {
+        const std::int64_t blank = line_number;
+        while (read_line())
+            if (!is_blank(line)) fail_blank({source, blank, ""});
+        return false;
+    }
+    //! The next data row into `line`; false at the end of the stream.
+    bool next_data_line() { return read_line() && (!is_blank(line) || blank_tail()); }
+
+    //! Parses `line`, data row r, into `row` and `seconds`.
+    void parse(std::int64_t r, double& seconds) {
+        split_fields(line, fields);
+        const Location at{source, line_number, line};
         if (fields.size() != width) {
             // The likeliest cause: this line (a comment, other separators), a comment as line 1, or a
             // line 1 that ends in a comma.
             std::string hint = hint_for(line);
-            if (hint.empty() && first_line.front().text.substr(0, 1) == "#") hint = " (line 1 is a comment, and comment lines are not read)";
+            if (hint.empty() && comment_first) hint = " (line 1 is a comment, and comment lines are not read)";
             if (hint.empty() && trailing_comma) hint = " (line 1 ends with a comma, which makes one more, empty, field)";
             const std::string what = "expected " + std::to_string(width) + " fields (as " +
                                      (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size()) + hint;
             fail_at(at, fields.size() > width ? fields[width].offset : line.size(), what);
         }
-        const bool kept = r >= options.from;
-        if (has_timestamp) {
-            double seconds = 0.0;
-            if (!parse_timestamp(fields[0].text, seconds))
-                fail_at(at, fields[0].offset,
-                        "field 1 is not a timestamp (ISO-8601 or epoch seconds): " + quoted(fields[0].text));
-            if (kept) series.timestamps.push_back(seconds);
-        }
+        seconds = 0.0;
+        if (has_timestamp && !parse_timestamp(fields[0].text, seconds))
+            fail_at(at, fields[0].offset, "field 1 is not a timestamp (ISO-8601 or epoch seconds): " + quoted(fields[0].text));
         for (std::size_t i = skip; i < width; ++i) {
             const Field& field = fields[i];
             double value = 0.0;
@@ -361,9 +358,81 @@ Series read_series(const std::string& path, const ReadOptions& options) {
                 fail_at(at, field.offset, field_name(i) + " does not fit in a 32-bit float: " + quoted(field.text));
             row[i - skip] = static_cast<float>(value);
         }
-        if (kept) series.values.insert(series.values.end(), row.begin(), row.end());
     }
-    series.n_rows = end - options.from;
+};
+
+RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& options)
+    : state_(std::make_unique<State>(in, std::move(source), options)) {
+    auto& s = *state_;
+    check_range(s.source, options.from, options.to);
+    if (!s.read_line() || (is_blank(s.line) && !s.blank_tail())) fail_no_rows(s.source);
+    split_fields(s.line, s.fields);
+    s.header = is_header(s.source, s.line, s.fields, options.timestamp);
+    // Line 1 decides the width; the first data row, whether the first column is a timestamp.
+    s.width = s.fields.size();
+    s.trailing_comma = s.fields.back().text.empty();
+    s.comment_first = s.fields.front().text.substr(0, 1) == "#";
+    std::vector<std::string> header_names;
+    for (const Field& field : s.fields)
+        if (s.header) header_names.emplace_back(field.text);
+    if (s.header) {
+        if (!s.next_data_line()) throw Error(ErrorKind::data, s.source + ": no data rows after the header line");
+        split_fields(s.line, s.fields);
+    }
+    s.pending = true;
+    s.has_timestamp = options.timestamp == TimestampColumn::first;
+    if (options.timestamp == TimestampColumn::detect) {
+        double ignored = 0.0;
+        s.has_timestamp = (s.header && is_time_name(header_names[0])) || parse_iso8601(s.fields[0].text, ignored);
+    }
+    s.skip = s.has_timestamp ? 1 : 0;
+    if (s.width <= s.skip) throw Error(ErrorKind::data, s.source + ": no metric columns (the only column is the timestamp)");
+    if (s.header) s.names.assign(header_names.begin() + static_cast<std::ptrdiff_t>(s.skip), header_names.end());
+    s.row.resize(s.width - s.skip);
+}
+
+RowReader::~RowReader() = default;
+RowReader::RowReader(RowReader&&) noexcept = default;
+RowReader& RowReader::operator=(RowReader&&) noexcept = default;
+
+std::int64_t RowReader::n_metrics() const { return static_cast<std::int64_t>(state_->row.size()); }
+const std::vector<std::string>& RowReader::metric_names() const { return state_->names; }
+bool RowReader::has_timestamps() const { return state_->has_timestamp; }
+
+bool RowReader::next(std::vector<float>& values, double& timestamp) {
+    auto& s = *state_;
+    const auto from = s.options.from, to = s.options.to;
+    while (to == -1 || s.rows_read < to) {  // rows from `to` on are not read
+        if (!s.pending && !s.next_data_line()) {
+            if (from > s.rows_read) fail_past_end(s.source, s.rows_read, from, to);
+            return false;
+        }
+        s.pending = false;
+        const std::int64_t r = s.rows_read++;
+        s.parse(r, timestamp);
+        if (r >= from) {
+            values = s.row;
+            return true;
+        }
+    }
+    return false;
+}
+
+Series read_series(const std::string& path, const ReadOptions& options) {
+    std::istringstream in(core::read_text_file(path, ErrorKind::data));
+    RowReader reader(in, path, options);
+    Series series;
+    series.n_metrics = reader.n_metrics();
+    series.metric_names = reader.metric_names();
+    series.first_row = options.from;
+    series.source = path;
+    std::vector<float> row;
+    double seconds = 0.0;
+    while (reader.next(row, seconds)) {
+        series.values.insert(series.values.end(), row.begin(), row.end());
+        if (reader.has_timestamps()) series.timestamps.push_back(seconds);
+        ++series.n_rows;
+    }
     return series;
 }
 

@@ -30,6 +30,18 @@ tail -n +2 "$dir/data.csv" >"$dir/unnamed.csv"
 expect_code 0 "train without a header" "$lara" train --data "$dir/unnamed.csv" --to 300 --out "$dir/unnamed.lara" --window 10 --epochs 1 --quiet
 expect_code 1 "names of a model without them" "$lara" score --model "$dir/unnamed.lara" --data "$dir/unnamed.csv" --top-names
 grep -q 'without a header' "$dir/err" || fail "names without a header: $(cat "$dir/err")"
+# --data - reads standard input and scores each row once its window is complete: the batch's rows,
+# flags and top metrics, and its scores to float rounding (a window decoded alone, not in a batch).
+"$lara" score --model "$dir/m.lara" --data - --from 300 <"$dir/data.csv" >"$dir/streamed.csv" 2>"$dir/err" ||
+    fail "score --data -: $(cat "$dir/err")"
+[ "$(cut -d, -f1,4,5 "$dir/streamed.csv")" = "$(cut -d, -f1,4,5 "$dir/scores.csv")" ] || fail "streamed rows differ from the batch's"
+paste -d, "$dir/streamed.csv" "$dir/scores.csv" |
+    awk -F, 'NR > 1 { d = $2 - $7; if (d < 0) d = -d; s = ($7 < 0 ? -$7 : $7); if (d > 1e-5 * (s > 1 ? s : 1)) bad++ } END { exit bad > 0 }' ||
+    fail "streamed scores differ from the batch's"
+expect_code 1 "--out with --data -" "$lara" score --model "$dir/m.lara" --data - --out "$dir/x.csv" <"$dir/data.csv"
+head -5 "$dir/data.csv" | "$lara" score --model "$dir/m.lara" --data - >"$dir/out" 2>"$dir/err"
+[ $? -eq 2 ] && [ ! -s "$dir/out" ] && grep -q 'stdin: 4 rows are fewer than one window' "$dir/err" ||
+    fail "a stream shorter than a window: $(cat "$dir/out" "$dir/err")"
 expect_code 0 "score to stdout" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv"
 [ "$(wc -l <"$dir/out")" -eq 401 ] || fail "stdout scores: $(wc -l <"$dir/out") lines"
 # /dev/stdout, a link to the process's own descriptor, into a pipe.

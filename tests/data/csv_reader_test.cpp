@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -223,15 +224,17 @@ TEST(CsvReader, ValidatesRowsBeforeFrom) {
 }
 
 TEST(CsvReader, RejectsBadRowRanges) {
-    // A range that is wrong in itself is a usage error; one that starts past this file's end, a data error.
+    // A range that is wrong in itself is a usage error, found before reading; one that starts past
+    // this file's end, a data error that says how many rows the file has.
     lara::test::TempDir dir;
     const std::string path = dir.write("ten.csv", ten_rows());
     for (const auto& [from, to] : std::vector<std::pair<std::int64_t, std::int64_t>>{{-1, -1}, {5, 4}, {11, -1}, {0, -2}, {11, 20}}) {
         const Error e = error_of([&] { lara::read_series(path, rows(from, to)); });
-        EXPECT_EQ(e.kind(), from == 11 ? ErrorKind::data : ErrorKind::usage) << from << ".." << to;
+        const bool past_end = from == 11;
+        EXPECT_EQ(e.kind(), past_end ? ErrorKind::data : ErrorKind::usage) << from << ".." << to;
         const std::string message = e.what();
         EXPECT_NE(message.find(path), std::string::npos) << message;
-        EXPECT_NE(message.find("10 data rows"), std::string::npos) << message;
+        EXPECT_EQ(message.find("10 data rows") != std::string::npos, past_end) << message;
     }
 }
 
@@ -419,4 +422,55 @@ TEST(CsvReaderRealData, JumpStarterLabels) {
     EXPECT_EQ(labels.size(), 7200u);
     EXPECT_EQ(labels[0], 0);
     EXPECT_GT(std::count(labels.begin(), labels.end(), 1), 0);
+}
+
+TEST(RowReader, HandsOutEachRowOnceItsLineHasArrived) {
+    std::stringstream pipe;
+    pipe << "time,cpu,mem\n2024-01-01T00:00:00Z,1,2\n";
+    lara::RowReader reader(pipe, "stdin");  // reads the header and the first row, which decides the timestamp
+    EXPECT_EQ(reader.metric_names(), (std::vector<std::string>{"cpu", "mem"}));
+    EXPECT_EQ(reader.n_metrics(), 2);
+    EXPECT_TRUE(reader.has_timestamps());
+    std::vector<float> row;
+    double seconds = 0;
+    ASSERT_TRUE(reader.next(row, seconds));
+    EXPECT_EQ(row, (std::vector<float>{1, 2}));
+    EXPECT_EQ(seconds, 1704067200.0);
+    pipe << "2024-01-01T00:05:00Z,3,\n";  // arrives later; an empty field errs without --fill forward
+    try {
+        reader.next(row, seconds);
+        FAIL() << "an empty field was read";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("stdin:3:24: field 3 is empty"), std::string::npos) << e.what();
+    }
+}
+
+TEST(RowReader, ReadsWhatReadSeriesReadsAndStopsAtTheRange) {
+    lara::test::TempDir dir;
+    const std::string text = "a,b\n1,2\n3,4\n5,6\n7,8\n\n\n";
+    const Series file = lara::read_series(dir.write("s.csv", text), rows(1, 3));
+    std::stringstream in(text);
+    lara::RowReader reader(in, "s.csv", rows(1, 3));
+    std::vector<float> values, row;
+    double seconds = 0;
+    while (reader.next(row, seconds)) values.insert(values.end(), row.begin(), row.end());
+    EXPECT_EQ(values, file.values);
+    EXPECT_EQ(values, (std::vector<float>{3, 4, 5, 6}));
+    EXPECT_FALSE(reader.has_timestamps());
+}
+
+TEST(RowReader, ABlankLineIsAnErrorOnlyOnceARowFollowsIt) {
+    std::stringstream trailing("1,2\n3,4\n\n\n");
+    lara::RowReader ends(trailing, "stdin");
+    std::vector<float> row;
+    double seconds = 0;
+    int rows_read = 0;
+    while (ends.next(row, seconds)) ++rows_read;
+    EXPECT_EQ(rows_read, 2);
+
+    std::stringstream gap("1,2\n\n3,4\n");
+    lara::RowReader reader(gap, "stdin");
+    ASSERT_TRUE(reader.next(row, seconds));
+    const Error e = error_of([&] { reader.next(row, seconds); });
+    EXPECT_NE(std::string(e.what()).find("stdin:2:1: blank line"), std::string::npos) << e.what();
 }
