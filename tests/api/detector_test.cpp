@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -50,6 +51,37 @@ void expect_model_error(const std::string& path, const std::string& fragment) {
     }
 }
 
+//! Every row of `series` pushed into a StreamScorer one at a time, then finish(): all the rows it
+//! handed out.
+std::vector<lara::ScoredRow> stream(const lara::Detector& detector, const lara::Series& series) {
+    lara::StreamScorer scorer(detector, "test stream", {}, series.first_row);
+    std::vector<lara::ScoredRow> out;
+    for (std::int64_t t = 0; t < series.n_rows; ++t) {
+        const auto* row = series.values.data() + t * series.n_metrics;
+        for (auto& r : scorer.push({row, row + series.n_metrics})) out.push_back(std::move(r));
+    }
+    for (auto& r : scorer.finish()) out.push_back(std::move(r));
+    return out;
+}
+
+//! The stream gives the batch's rows: a window decoded alone rounds differently from one in a
+//! batch, so scores agree to float precision, and flags wherever a score is not within that of
+//! the threshold.
+void expect_same(const lara::ScoreResult& batch, const std::vector<lara::ScoredRow>& streamed, double threshold_tolerance) {
+    ASSERT_EQ(static_cast<std::int64_t>(streamed.size()), batch.n_rows);
+    for (std::size_t t = 0; t < streamed.size(); ++t) {
+        const auto& r = streamed[t];
+        ASSERT_EQ(r.row, batch.first_row + static_cast<std::int64_t>(t));
+        const double score = batch.scores[t];
+        EXPECT_NEAR(r.score, score, 1e-5 * std::max(1.0, std::fabs(score))) << "row " << r.row;
+        EXPECT_NEAR(r.threshold, batch.threshold, threshold_tolerance * std::fabs(batch.threshold)) << "row " << r.row;
+        if (std::fabs(score - batch.threshold) > 1e-3 * std::fabs(batch.threshold)) {
+            EXPECT_EQ(r.anomaly, batch.anomalies[t]) << "row " << r.row;
+        }
+        EXPECT_EQ(r.top_metrics(3), batch.top_metrics(static_cast<std::int64_t>(t), 3)) << "row " << r.row;
+    }
+}
+
 }  // namespace
 
 TEST_F(DetectorTest, MetricNamesTravelWithTheModelAndGuardTheColumnOrder) {
@@ -76,6 +108,9 @@ TEST_F(DetectorTest, MetricNamesTravelWithTheModelAndGuardTheColumnOrder) {
     lara::RetrainConfig config;
     config.method = "renorm";
     EXPECT_THROW(loaded.retrain(later, config), lara::Error);
+    // A stream's header is checked before any row: a pipe with swapped columns fails at once.
+    EXPECT_THROW(lara::StreamScorer(loaded, "stdin", later.metric_names), lara::Error);
+    EXPECT_NO_THROW(lara::StreamScorer(loaded, "stdin", named.metric_names));
     // Other names (another host's), no names, and the same names all score.
     later.metric_names = {"cpu@b", "mem@b", "net@b", "disk@b", "io@b", "tcp@b"};
     EXPECT_NO_THROW(loaded.score(later));
@@ -404,4 +439,77 @@ TEST(DetectorRealData, LabelledAnomaliesOfAJumpStarterServiceScoreClearlyHigher)
     const auto auc = lara::eval::auc_pr(r.scores, labels);
     const double ratio = std::accumulate(labels.begin(), labels.end(), 0.0) / static_cast<double>(labels.size());
     EXPECT_GT(auc, 3 * ratio) << "AUC-PR " << auc << " vs anomaly ratio " << ratio;
+}
+
+TEST_F(DetectorTest, StreamGivesTheScoresOfTheWholeSeries) {
+    const auto series = synthetic_->series.slice(1500, 2500);  // injected anomalies and the change of pattern
+    const auto batch = detector_->score(series);
+    ASSERT_GT(std::count(batch.anomalies.begin(), batch.anomalies.end(), 1), 0);
+    expect_same(batch, stream(*detector_, series), 0.0);
+}
+
+TEST_F(DetectorTest, StreamHandsOutRowsWhenTheirWindowIsComplete) {
+    const auto w = detector_->model_config().window;
+    const auto series = synthetic_->series.slice(1500, 1500 + w + 2);
+    lara::StreamScorer scorer(*detector_, "test stream", {}, 1500);
+    const auto push = [&](std::int64_t t) {
+        const auto* row = series.values.data() + t * series.n_metrics;
+        return scorer.push({row, row + series.n_metrics});
+    };
+    for (std::int64_t t = 0; t + 1 < w; ++t) EXPECT_TRUE(push(t).empty()) << "row " << t;
+    const auto first = push(w - 1);  // the first window: its w rows at once
+    ASSERT_EQ(static_cast<std::int64_t>(first.size()), w);
+    EXPECT_EQ(first.front().row, 1500);
+    EXPECT_EQ(first.back().row, 1500 + w - 1);
+    for (std::int64_t t = w; t < w + 2; ++t) {
+        const auto next = push(t);
+        ASSERT_EQ(next.size(), 1u);
+        EXPECT_EQ(next[0].row, 1500 + t);
+    }
+    EXPECT_TRUE(scorer.finish().empty());
+}
+
+TEST_F(DetectorTest, StreamAWarmUpThresholdWaitsForItsRowsAndMatchesTheBatchOne) {
+    lara::RetrainConfig config;
+    config.recalibrate = "warmup";
+    config.warmup_rows = 100;
+    const auto adapted = detector_->retrain(synthetic_->series.slice(2000, 2043), config).first;
+    const auto series = synthetic_->series.slice(2043, 2343);
+
+    lara::StreamScorer scorer(adapted, "test stream", {}, series.first_row);
+    std::int64_t pushed = 0;
+    std::vector<lara::ScoredRow> out;
+    for (; pushed < series.n_rows && out.empty(); ++pushed) {
+        const auto* row = series.values.data() + pushed * series.n_metrics;
+        out = scorer.push({row, row + series.n_metrics});
+    }
+    EXPECT_EQ(pushed, 100);  // nothing before the 100 warm-up scores exist, then all of them
+    EXPECT_EQ(out.size(), 100u);
+
+    // SPOT fitted on scores that differ in float rounding: thresholds agree closely, not bit for bit.
+    expect_same(adapted.score(series), stream(adapted, series), 1e-4);
+    // A stream that ends before its warm-up rows fits on all it has, as score() does on a short series.
+    const auto short_series = series.slice(0, 70);
+    expect_same(adapted.score(short_series), stream(adapted, short_series), 1e-4);
+}
+
+TEST_F(DetectorTest, StreamRefusesShortStreamsRowsOfTheWrongWidthAndPushesAfterTheEnd) {
+    const auto w = detector_->model_config().window;
+    const auto kind_of = [](auto&& call) {
+        try {
+            call();
+        } catch (const lara::Error& e) {
+            return e.kind();
+        }
+        return lara::ErrorKind::internal;
+    };
+    lara::StreamScorer short_stream(*detector_, "short", {}, 0);
+    for (std::int64_t t = 0; t + 1 < w; ++t) short_stream.push(std::vector<float>(6, 0.0f));
+    EXPECT_EQ(kind_of([&] { short_stream.finish(); }), lara::ErrorKind::data);
+
+    lara::StreamScorer scorer(*detector_, "narrow", {}, 0);
+    EXPECT_EQ(kind_of([&] { scorer.push(std::vector<float>(5, 0.0f)); }), lara::ErrorKind::data);
+    for (std::int64_t t = 0; t < w; ++t) scorer.push(std::vector<float>(6, 0.0f));
+    scorer.finish();
+    EXPECT_EQ(kind_of([&] { scorer.push(std::vector<float>(6, 0.0f)); }), lara::ErrorKind::usage);
 }
