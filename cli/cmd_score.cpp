@@ -50,6 +50,9 @@ void add_score(CLI::App& app) {
         const char* header = "index,score,threshold,anomaly,top_metrics\n";
         if (stream) {
             RowReader reader(std::cin, "stdin", o->data.options());
+            if (reader.n_metrics() != detector.model_config().n_metrics)  // said at once, not after the rows before --from
+                throw Error(ErrorKind::data, "stdin: has " + std::to_string(reader.n_metrics()) + " metrics but the model was trained on " +
+                                                 std::to_string(detector.model_config().n_metrics));
             StreamScorer scorer(detector, "stdin", reader.metric_names(), o->data.read.from);
             std::cout.precision(9);
             bool started = false;  // the header goes out with the first rows: an early error leaves no output
@@ -57,7 +60,8 @@ void add_score(CLI::App& app) {
                 if (rows.empty()) return;
                 if (!std::exchange(started, true)) std::cout << header;
                 for (const auto& r : rows) line(std::cout, r.row, r.score, r.threshold, r.anomaly, r.top_metrics(o->top));
-                std::cout << std::flush;
+                // A reader that went away (SIGPIPE ignored) or a full disk: stop now, not at the input's end.
+                if (!(std::cout << std::flush)) throw Error(ErrorKind::output, "cannot write to standard output");
             };
             std::vector<float> values;
             double timestamp = 0;

@@ -137,7 +137,8 @@ public:
     //! `source` names the stream in errors; `metric_names`, its header's (or none), are checked
     //! against the model's order as score() checks a series'.
     StreamScorer(Detector detector, std::string source, std::vector<std::string> metric_names = {}, std::int64_t first_row = 0);
-    //! One row of model_config().n_metrics raw values; returns the rows it completes.
+    //! One row of model_config().n_metrics raw values; returns the rows it completes. A row that is
+    //! refused (the wrong width, a value that is not finite) leaves the scorer as it was.
     std::vector<ScoredRow> push(const std::vector<float>& values);
     //! The end of the stream: the rows still held (a warm-up threshold is then fitted on all the
     //! scores there are, as score() does on a short series). Throws lara::Error (data) when fewer
@@ -151,7 +152,7 @@ private:
     std::vector<ScoredRow> held_;       // scored, not yet returned
     double threshold_ = 0;
     bool threshold_known_ = false, finished_ = false;
-    std::int64_t pushed_ = 0;
+    std::int64_t first_row_ = 0, pushed_ = 0;
 };
 
 }  // namespace lara

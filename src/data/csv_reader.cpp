@@ -256,10 +256,9 @@ void check_range(const std::string& path, std::int64_t from, std::int64_t to) {
                                      " data rows): from is past the last row");
 }
 
-//! The end row of [from, to) in a file of `rows` data rows (to = -1 → rows; a `to` past the end
-//! is clamped, so a series and its labels can share one range).
+//! The end row of [from, to), a range check_range() accepted, in a file of `rows` data rows
+//! (to = -1 → rows; a `to` past the end is clamped, so a series and its labels can share one range).
 std::int64_t checked_end(const std::string& path, std::int64_t rows, std::int64_t from, std::int64_t to) {
-    check_range(path, from, to);
     if (from > rows) fail_past_end(path, rows, from, to);
     return to == -1 ? rows : std::min(to, rows);
 }
@@ -306,7 +305,7 @@ struct RowReader::State {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (++line_number == 1) {
             if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
-            if (line.find('\r') != std::string::npos) fail_classic_mac(source);
+            if (in.eof() && line.find('\r') != std::string::npos) fail_classic_mac(source);  // no "\n" at all
         }
         return true;
     }
@@ -419,6 +418,7 @@ bool RowReader::next(std::vector<float>& values, double& timestamp) {
 }
 
 Series read_series(const std::string& path, const ReadOptions& options) {
+    check_range(path, options.from, options.to);  // before reading: a wrong range is wrong for any file
     std::istringstream in(core::read_text_file(path, ErrorKind::data));
     RowReader reader(in, path, options);
     Series series;
@@ -437,6 +437,7 @@ Series read_series(const std::string& path, const ReadOptions& options) {
 }
 
 std::vector<int> read_labels(const std::string& path, std::int64_t from, std::int64_t to) {
+    check_range(path, from, to);
     const std::string text = read_file(path);
     LineCursor lines(text);
     std::string_view line = first_line(path, lines);

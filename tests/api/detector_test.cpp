@@ -507,9 +507,15 @@ TEST_F(DetectorTest, StreamRefusesShortStreamsRowsOfTheWrongWidthAndPushesAfterT
     for (std::int64_t t = 0; t + 1 < w; ++t) short_stream.push(std::vector<float>(6, 0.0f));
     EXPECT_EQ(kind_of([&] { short_stream.finish(); }), lara::ErrorKind::data);
 
+    // A refused row (the wrong width, a value that is not finite) leaves the scorer as it was: the
+    // window completes on the w-th accepted row.
     lara::StreamScorer scorer(*detector_, "narrow", {}, 0);
     EXPECT_EQ(kind_of([&] { scorer.push(std::vector<float>(5, 0.0f)); }), lara::ErrorKind::data);
-    for (std::int64_t t = 0; t < w; ++t) scorer.push(std::vector<float>(6, 0.0f));
+    for (std::int64_t t = 0; t + 1 < w; ++t) scorer.push(std::vector<float>(6, 0.0f));
+    auto bad = std::vector<float>(6, 0.0f);
+    bad[2] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_EQ(kind_of([&] { scorer.push(bad); }), lara::ErrorKind::data);
+    EXPECT_EQ(static_cast<std::int64_t>(scorer.push(std::vector<float>(6, 0.0f)).size()), w);
     scorer.finish();
     EXPECT_EQ(kind_of([&] { scorer.push(std::vector<float>(6, 0.0f)); }), lara::ErrorKind::usage);
 }

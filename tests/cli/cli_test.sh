@@ -39,6 +39,14 @@ paste -d, "$dir/streamed.csv" "$dir/scores.csv" |
     awk -F, 'NR > 1 { d = $2 - $7; if (d < 0) d = -d; s = ($7 < 0 ? -$7 : $7); if (d > 1e-5 * (s > 1 ? s : 1)) bad++ } END { exit bad > 0 }' ||
     fail "streamed scores differ from the batch's"
 expect_code 1 "--out with --data -" "$lara" score --model "$dir/m.lara" --data - --out "$dir/x.csv" <"$dir/data.csv"
+cut -d, -f1-3 "$dir/data.csv" | "$lara" score --model "$dir/m.lara" --data - --from 100 >"$dir/out" 2>"$dir/err"
+[ $? -eq 2 ] && [ ! -s "$dir/out" ] && grep -q 'stdin: has 3 metrics but the model was trained on 4' "$dir/err" ||
+    fail "a stream of the wrong width: $(cat "$dir/out" "$dir/err")"
+# A reader that goes away with SIGPIPE ignored (as under systemd): the stream stops with exit 5
+# instead of scoring an endless input.
+(trap '' PIPE; awk 'BEGIN { print "cpu,mem,net,disk"; while (1) print "1,2,3,4" }' 2>/dev/null |
+    timeout 60 "$lara" score --model "$dir/m.lara" --data - 2>"$dir/err" | head -2 >/dev/null; exit "${PIPESTATUS[1]}")
+[ $? -eq 5 ] || fail "a stream whose reader went away: $(cat "$dir/err")"
 head -5 "$dir/data.csv" | "$lara" score --model "$dir/m.lara" --data - >"$dir/out" 2>"$dir/err"
 [ $? -eq 2 ] && [ ! -s "$dir/out" ] && grep -q 'stdin: 4 rows are fewer than one window' "$dir/err" ||
     fail "a stream shorter than a window: $(cat "$dir/out" "$dir/err")"

@@ -126,6 +126,12 @@ TEST(CsvReader, LinesEndingInACarriageReturnAloneAreRefused) {
     EXPECT_NE(std::string(e.what()).find("mac.csv: its lines end with a carriage return alone"), std::string::npos) << e.what();
 }
 
+TEST(CsvReader, ACarriageReturnBeforeTheLineFeedIsAFieldsNotClassicMacLineEnds) {
+    // Lines ending "\r\r\n" (converted to CRLF twice) keep a carriage return in their last field.
+    const Error e = data_error("crcrlf.csv", "a,b\r\r\n1,2\r\r\n");
+    EXPECT_NE(std::string(e.what()).find("crcrlf.csv:2:3: field 2 is not a number: \"2\\x0d\""), std::string::npos) << e.what();
+}
+
 TEST(CsvReader, AcceptsWhitespacePlusSignCrlfAndBom) {
     lara::test::TempDir dir;
     const Series s = lara::read_series(dir.write("w.csv", "\xEF\xBB\xBF a , b\t\r\n 1 ,\t+2\r\n3,4\r\n"));
@@ -236,6 +242,8 @@ TEST(CsvReader, RejectsBadRowRanges) {
         EXPECT_NE(message.find(path), std::string::npos) << message;
         EXPECT_EQ(message.find("10 data rows") != std::string::npos, past_end) << message;
     }
+    const Error absent = error_of([&] { lara::read_series(dir.file("absent.csv"), rows(5, 4)); });
+    EXPECT_EQ(absent.kind(), ErrorKind::usage) << absent.what();
 }
 
 TEST(CsvReader, MissingFileIsADataError) {
