@@ -152,7 +152,7 @@ private:
     std::vector<ScoredRow> held_;       // scored, not yet returned
     double threshold_ = 0;
     bool threshold_known_ = false, finished_ = false;
-    std::int64_t first_row_ = 0, pushed_ = 0;
+    std::int64_t pushed_ = 0;
 };
 
 }  // namespace lara

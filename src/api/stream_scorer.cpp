@@ -17,7 +17,6 @@ StreamScorer::StreamScorer(Detector detector, std::string source, std::vector<st
     recent_.n_metrics = s.model.n_metrics;
     recent_.metric_names = std::move(metric_names);
     recent_.first_row = first_row;
-    first_row_ = first_row;
     recent_.source = std::move(source);
     check_metric_order(s, recent_);
     threshold_known_ = s.warmup_rows == 0;
@@ -29,12 +28,12 @@ std::vector<ScoredRow> StreamScorer::push(const std::vector<float>& values) {
     const auto& s = *detector_.state_;
     const auto w = s.model.window;
     // Checked before the row joins the window, so that a refused row leaves the scorer as it was.
-    const std::string row = recent_.source + ": row " + std::to_string(first_row_ + pushed_);
+    const auto row = [&] { return recent_.source + ": row " + std::to_string(recent_.first_row + recent_.n_rows); };
     if (static_cast<std::int64_t>(values.size()) != recent_.n_metrics)
-        throw Error(ErrorKind::data, row + " has " + std::to_string(values.size()) + " values; the model has " +
+        throw Error(ErrorKind::data, row() + " has " + std::to_string(values.size()) + " values; the model has " +
                                          std::to_string(recent_.n_metrics) + " metrics");
     for (std::size_t j = 0; j < values.size(); ++j)
-        if (!std::isfinite(values[j])) throw Error(ErrorKind::data, row + ", metric " + std::to_string(j + 1) + " is not a finite number");
+        if (!std::isfinite(values[j])) throw Error(ErrorKind::data, row() + ", metric " + std::to_string(j + 1) + " is not a finite number");
     if (recent_.n_rows == w) {  // keep the last w rows
         recent_.values.erase(recent_.values.begin(), recent_.values.begin() + recent_.n_metrics);
         --recent_.n_rows;
