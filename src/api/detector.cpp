@@ -206,12 +206,12 @@ void check_metric_order(const Detector::State& s, const Series& series) {
     }
 }
 
-ScoreResult score_unthresholded(const Detector::State& s, const Series& series) {
+ScoreResult score_unthresholded(const Detector::State& s, const Series& series, std::int64_t first) {
     check_series(series);
     check_metric_order(s, series);
-    auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window));
+    auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window), first);
     ScoreResult result;
-    result.first_row = series.first_row;
+    result.first_row = series.first_row + first;
     result.n_rows = steps.n_rows;
     result.n_metrics = steps.n_metrics;
     result.scores = std::move(steps.scores);

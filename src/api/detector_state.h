@@ -31,8 +31,9 @@ struct Detector::State {
 
 //! Refuses a series whose header names the model's metrics in another order (lara::Error, data).
 void check_metric_order(const Detector::State& s, const Series& series);
-//! The scores of a series, before any threshold: what Detector::score() and StreamScorer share.
-ScoreResult score_unthresholded(const Detector::State& s, const Series& series);
+//! The scores of a series' rows [first, n_rows), before any threshold: what Detector::score() and
+//! StreamScorer share.
+ScoreResult score_unthresholded(const Detector::State& s, const Series& series, std::int64_t first = 0);
 //! The threshold a series whose first scores are `scores` is compared with: the stored one, or
 //! after a warm-up recalibration SPOT on the first warmup_rows of them.
 double series_threshold(const Detector::State& s, const std::vector<double>& scores, const std::string& source);

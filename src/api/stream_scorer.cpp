@@ -44,9 +44,8 @@ std::vector<ScoredRow> StreamScorer::push(const std::vector<float>& values) {
     ++pushed_;
     if (recent_.n_rows < w) return {};
     // The first window scores all its rows; after it, each window scores its last row only.
-    const auto result = score_unthresholded(s, recent_);
-    const std::int64_t from = pushed_ == w ? 0 : w - 1;
-    for (std::int64_t t = from; t < w; ++t) {
+    const auto result = score_unthresholded(s, recent_, pushed_ == w ? 0 : w - 1);
+    for (std::int64_t t = 0; t < result.n_rows; ++t) {
         ScoredRow row;
         row.row = result.first_row + t;
         row.score = result.scores[static_cast<std::size_t>(t)];

@@ -15,7 +15,8 @@ struct StepScores {
 };
 
 //! series: [T, d] normalised, T ≥ w. Rows t ≥ w−1 use the window ending at t; rows t < w−1 have
-//! no such window and take step t of the first window [0, w), so every row gets a score.
-StepScores score_steps(const model::Reconstructor& model, const torch::Tensor& series, std::int64_t batch = 4096);
+//! no such window and take step t of the first window [0, w), so every row gets a score. Only rows
+//! [first, T) are scored (a stream scores each new row alone: first = T − 1).
+StepScores score_steps(const model::Reconstructor& model, const torch::Tensor& series, std::int64_t first = 0, std::int64_t batch = 4096);
 
 }  // namespace lara::detect

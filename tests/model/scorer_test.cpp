@@ -29,7 +29,7 @@ TEST(Scorer, EveryRowIsScoredAgainstItsOwnWindowInEveryBatchSize) {
     torch::manual_seed(2);
     const auto series = torch::randn({30, 3});
     const auto whole = lara::detect::score_steps(model, series);
-    const auto batched = lara::detect::score_steps(model, series, 4);
+    const auto batched = lara::detect::score_steps(model, series, 0, 4);
     ASSERT_EQ(whole.scores.size(), 30u);
     ASSERT_EQ(batched.scores.size(), 30u);
     ASSERT_EQ(batched.contributions.size(), 90u);
@@ -52,5 +52,14 @@ TEST(Scorer, EveryRowIsScoredAgainstItsOwnWindowInEveryBatchSize) {
             const double want_j = want[j].item<double>();
             EXPECT_NEAR(batched.contributions[i], want_j, 1e-5 * (1 + std::abs(want_j))) << "row " << t << ", metric " << j;
         }
+    }
+    // Only rows [first, T): inside the first window, at its end, and past it (a stream's last row).
+    for (const std::int64_t first : {2, 4, 17, 29}) {
+        const auto tail = lara::detect::score_steps(model, series, first, 4);
+        ASSERT_EQ(tail.scores.size(), static_cast<std::size_t>(30 - first)) << "first " << first;
+        ASSERT_EQ(tail.contributions.size(), static_cast<std::size_t>(3 * (30 - first))) << "first " << first;
+        for (std::int64_t t = first; t < 30; ++t)
+            EXPECT_NEAR(tail.scores[static_cast<std::size_t>(t - first)], whole.scores[static_cast<std::size_t>(t)], 1e-6 * (1 + std::abs(whole.scores[static_cast<std::size_t>(t)])))
+                << "first " << first << ", row " << t;
     }
 }
