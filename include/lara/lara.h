@@ -31,6 +31,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -150,8 +151,8 @@ private:
     Detector detector_;
     Series recent_;                     // the last w rows pushed, raw
     std::vector<ScoredRow> held_;       // scored, not yet returned
-    double threshold_ = 0;
-    bool threshold_known_ = false, finished_ = false;
+    std::optional<double> threshold_;   // once known: at once, or after a warm-up
+    bool finished_ = false;
     std::int64_t pushed_ = 0;
 };
 

@@ -229,10 +229,9 @@ double series_threshold(const Detector::State& s, const std::vector<double>& sco
         .value;
 }
 
-std::vector<int> largest_contributions(const float* contributions, std::int64_t n_metrics, int k) {
+std::vector<int> largest_contributions(const float* c, std::int64_t n_metrics, int k) {
     std::vector<int> order(static_cast<std::size_t>(n_metrics));
     std::iota(order.begin(), order.end(), 0);
-    const float* c = contributions;
     const auto kept = std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)), order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(),
                       [c](int a, int b) { return c[a] > c[b] || (c[a] == c[b] && a < b); });

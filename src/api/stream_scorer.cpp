@@ -19,8 +19,8 @@ StreamScorer::StreamScorer(Detector detector, std::string source, std::vector<st
     recent_.first_row = first_row;
     recent_.source = std::move(source);
     check_metric_order(s, recent_);
-    threshold_known_ = s.warmup_rows == 0;
-    threshold_ = s.threshold;
+    recent_.metric_names.clear();  // checked once, here, not again with every row
+    if (s.warmup_rows == 0) threshold_ = s.threshold;
 }
 
 std::vector<ScoredRow> StreamScorer::push(const std::vector<float>& values) {
@@ -67,16 +67,15 @@ std::vector<ScoredRow> StreamScorer::finish() {
 //! recalibration once the warm-up rows (or, at the end, all the rows there are) are scored.
 std::vector<ScoredRow> StreamScorer::release(bool at_end) {
     const auto& s = *detector_.state_;
-    if (!threshold_known_) {
+    if (!threshold_) {
         if (!at_end && static_cast<std::int64_t>(held_.size()) < s.warmup_rows) return {};
         std::vector<double> scores;
         for (const auto& row : held_) scores.push_back(row.score);
         threshold_ = series_threshold(s, scores, recent_.source);
-        threshold_known_ = true;
     }
     for (auto& row : held_) {
-        row.threshold = threshold_;
-        row.anomaly = row.score > threshold_ ? 1 : 0;
+        row.threshold = *threshold_;
+        row.anomaly = row.score > *threshold_ ? 1 : 0;
     }
     return std::exchange(held_, {});
 }

@@ -126,9 +126,13 @@ std::string read_whole_file(const std::string& path, ErrorKind kind) {
     return bytes;
 }
 
+void drop_byte_order_mark(std::string& text) {
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+}
+
 std::string read_text_file(const std::string& path, ErrorKind kind) {
     std::string text = read_whole_file(path, kind);
-    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    drop_byte_order_mark(text);
     return text;
 }
 

@@ -13,8 +13,10 @@ namespace lara::core {
 //! PATH and the reason.
 std::string read_whole_file(const std::string& path, ErrorKind kind);
 
-//! read_whole_file for a text file: a leading UTF-8 byte-order mark, which spreadsheet exports
-//! often write, is dropped.
+//! Drops a leading UTF-8 byte-order mark, which spreadsheet exports often write, from `text`.
+void drop_byte_order_mark(std::string& text);
+
+//! read_whole_file for a text file, its byte-order mark dropped.
 std::string read_text_file(const std::string& path, ErrorKind kind);
 
 //! A piece of an input file as an error shows it: in double quotes, at most 40 bytes (a binary or

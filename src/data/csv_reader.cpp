@@ -304,7 +304,7 @@ struct RowReader::State {
         if (!std::getline(in, line)) return false;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (++line_number == 1) {
-            if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+            core::drop_byte_order_mark(line);
             if (in.eof() && line.find('\r') != std::string::npos) fail_classic_mac(source);  // no "\n" at all
         }
         return true;
@@ -372,8 +372,8 @@ RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& op
     s.trailing_comma = s.fields.back().text.empty();
     s.comment_first = s.fields.front().text.substr(0, 1) == "#";
     std::vector<std::string> header_names;
-    for (const Field& field : s.fields)
-        if (s.header) header_names.emplace_back(field.text);
+    if (s.header)
+        for (const Field& field : s.fields) header_names.emplace_back(field.text);
     if (s.header) {
         if (!s.next_data_line()) throw Error(ErrorKind::data, s.source + ": no data rows after the header line");
         split_fields(s.line, s.fields);
@@ -419,7 +419,7 @@ bool RowReader::next(std::vector<float>& values, double& timestamp) {
 
 Series read_series(const std::string& path, const ReadOptions& options) {
     check_range(path, options.from, options.to);  // before reading: a wrong range is wrong for any file
-    std::istringstream in(core::read_text_file(path, ErrorKind::data));
+    std::istringstream in(core::read_whole_file(path, ErrorKind::data));  // the reader drops a byte-order mark
     RowReader reader(in, path, options);
     Series series;
     series.n_metrics = reader.n_metrics();
