@@ -295,7 +295,8 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
     // new rows (under the new model) lies from the median score the threshold was last set on,
     // and with `scale` its distance from that median stretched by the ratio of the spreads.
     const core::Timer recalibrate;
-    next->warmup_rows = 0;
+    // keep: the old rule too, so a warm-up model stays one rather than reviving the stale stored threshold.
+    next->warmup_rows = config.recalibrate == "keep" ? old.warmup_rows : 0;
     if (config.recalibrate == "shift" || config.recalibrate == "scale") {
         const auto scores = detect::score_steps(next->adjusted, values).scores;
         const double new_median = core::median(scores), new_mad = core::median_absolute_deviation(scores);

@@ -1,6 +1,7 @@
 #include "retrain/ridge_solver.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "lara/error.h"
 
@@ -97,7 +98,16 @@ RidgeFit fit_ridge(const torch::Tensor& u, const torch::Tensor& v, const RidgeOp
     if (options.solver == "iterative") {
         X = accelerated_descent(q, options, fit);
     } else {
-        X = torch::cholesky_solve(q.R, torch::linalg::cholesky(q.G));
+        // ρ > 0 makes G positive definite, but a ρ below double precision's resolution of G's
+        // scale leaves a rank-deficient G (fewer new windows than map coefficients) singular.
+        const auto [chol, info] = torch::linalg_cholesky_ex(q.G);
+        if (info.max().item<std::int64_t>() != 0) {
+            std::ostringstream message;
+            message << "ridge " << options.ridge
+                    << " is too small for the new rows: the fit's normal equations are singular in double precision; use a larger ridge";
+            throw Error(ErrorKind::usage, message.str());
+        }
+        X = torch::cholesky_solve(q.R, chol);
     }
     fit.map = to_map(X, n, options.diagonal);
     fit.objective = q.value(X);

@@ -210,6 +210,14 @@ TEST_F(LaraRetrainTest, WarmupRecalibrationFitsSpotOnTheFirstScoredRows) {
     const auto info = lara::Detector::load(dir.file("warm.lara")).info()["threshold"];
     EXPECT_EQ(info["warmup_rows"], 200);
     EXPECT_TRUE(info["value"].is_null());
+    // Retrained again with `keep`, it stays a warm-up model: the stored threshold is not this one's.
+    config.recalibrate = "keep";
+    const auto [kept, kept_report] = adapted.retrain(changed(2043, 2086, 0.5f, 6.0f), config);
+    EXPECT_EQ(kept.info()["threshold"]["warmup_rows"], 200);
+    EXPECT_TRUE(kept_report.to_json()["threshold"]["after"].is_null());
+    const auto kept_result = kept.score(changed(2100, 2600, 0.5f, 6.0f));
+    const std::vector<double> kept_first(kept_result.scores.begin(), kept_result.scores.begin() + 200);
+    EXPECT_DOUBLE_EQ(kept_result.threshold, lara::detect::fit_spot(kept_first, lara::ThresholdConfig{}.risk, 1.0 - 20.0 / 200.0).threshold);
     // A scored series too short for the fit is refused with what to do about it.
     try {
         adapted.score(changed(2100, 2139, 0.5f, 6.0f));

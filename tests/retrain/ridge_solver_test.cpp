@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "lara/error.h"
 #include "retrain/ridge_solver.h"
 
 namespace {
@@ -112,6 +113,24 @@ TEST_P(RidgeForm, NoDataOrAnInfiniteRidgeGivesTheIdentity) {
     // And a very large finite ridge approaches it.
     options.ridge = 1e9;
     EXPECT_LT(max_diff(fit_ridge(p.u, p.v, options).map, AffineMap::identity(5)), 1e-6);
+}
+
+TEST_P(RidgeForm, ARidgeLostInRoundingOnDegenerateDataIsAUsageError) {
+    // Every input 1: [u 1]ᵀ[u 1] is all ones, singular, and 1 + 10⁻³⁰⁰ rounds to 1, so the exact
+    // solver meets a zero pivot; a usable ridge fits the same data.
+    RidgeOptions options;
+    options.diagonal = GetParam();
+    options.ridge = 1e-300;
+    const auto u = torch::ones({3, 4}), v = torch::randn({3, 4});
+    try {
+        fit_ridge(u, v, options);
+        ADD_FAILURE() << "a singular system was solved";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+        EXPECT_NE(std::string(e.what()).find("ridge 1e-300 is too small"), std::string::npos) << e.what();
+    }
+    options.ridge = 1e-2;
+    EXPECT_NO_THROW(fit_ridge(u, v, options));
 }
 
 TEST_P(RidgeForm, ObjectiveIsConvexAlongRandomLines) {
