@@ -117,11 +117,14 @@ void add_retrain(CLI::App& app) {
             add("x", report.loss_curve_x);
             write_output(o->curve, csv);
         }
-        adapted.save(o->out);
         if (!report.converged)
             std::cerr << "warning: the iterative solver stopped at its iteration limit before the tolerance; the maps are not the "
                          "optimum (--solver exact solves it directly)\n";
-        std::cout << report.to_json().dump() << "\n";
+        // The report before the model: if it cannot be written, --out is untouched, so retrying
+        // an in-place retraining does not adapt the model twice.
+        if (!(std::cout << report.to_json().dump() << "\n" << std::flush))
+            throw Error(ErrorKind::output, "cannot write the report to standard output; " + o->out + " was not written");
+        adapted.save(o->out);
     });
 }
 

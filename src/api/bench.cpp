@@ -21,10 +21,10 @@ double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1
 void BenchOptions::validate() const {
     const auto fail = [](const std::string& field, const std::string& why) { throw Error(ErrorKind::usage, "bench options: " + field + " " + why); };
     if (change_at < -1) fail("change_at", "must be a row (0 or more), or -1 for the last new_rows rows");
-    if (new_rows < 1) fail("new_rows", "must be at least 1");
+    ModelConfig model;
+    if (new_rows < model.window) fail("new_rows", "must be at least one window (" + std::to_string(model.window) + " rows)");
     if (epochs < 1) fail("epochs", "must be at least 1");
     if (repeats < 1) fail("repeats", "must be at least 1");
-    ModelConfig model;
     model.activation = activation;
     model.n_metrics = 1;
     model.validate();

@@ -102,7 +102,7 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
     if (s.eval_from < 0) throw Error(ErrorKind::usage, "experiment settings: eval_from: must be 0 or more");
     if (s.jobs < 1) throw Error(ErrorKind::usage, "experiment settings: jobs: must be at least 1");
     if (s.out.empty()) throw Error(ErrorKind::usage, "experiment settings: out: an output folder is needed");
-    if (fs::exists(s.out) && !fs::is_directory(s.out)) throw Error(ErrorKind::usage, "experiment settings: out: " + s.out + " is a file, not a folder");
+    if (fs::exists(s.out) && !fs::is_directory(s.out)) throw Error(ErrorKind::output, "experiment settings: out: " + s.out + " is a file, not a folder");
     auto model = s.model;
     model.n_metrics = 1;  // taken from each entity's data
     model.validate();

@@ -265,6 +265,13 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
     std::ostringstream md;
     md << "# lara experiment\n\n";
     if (!s.command.empty()) md << "```sh\n" << s.command << "\n```\n\n";
+    // Runs with the same settings share a folder, so the tables can cover entities this command did not name.
+    std::vector<std::string> kept;
+    for (const auto& name : entities)
+        if (std::none_of(plan.entities.begin(), plan.entities.end(), [&](const auto& e) { return e.name == name; })) kept.push_back(name);
+    if (!kept.empty())
+        md << "The tables also cover " << count(kept.size(), "entity", "entities") << " that an earlier run with the same settings left in this folder ("
+           << joined(kept) << "); one command that reproduces every row names them all in `--entities`.\n\n";
     md << "Made by lara " << version();
     if (!started_by.empty()) md << "; the folder was started by " << started_by << ", whose entity files were kept";
     md << ".\n\n";

@@ -230,6 +230,16 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
     spec.methods = {"lara", "old"};
     EXPECT_EQ(lara::run_experiment(spec).skipped, (std::vector<std::string>{"alpha", "beta"}));
 
+    // A run naming one entity still tabulates both, and its summary says its command does not cover them.
+    spec.entities = {"beta"};
+    spec.command = "lara experiment --entities beta";
+    const auto one = lara::run_experiment(spec);
+    EXPECT_EQ(one.rows.size(), 12u);
+    EXPECT_NE(read_file(one.summary_md).find("The tables also cover 1 entity that an earlier run with the same settings left in this folder (alpha)"),
+              std::string::npos) << read_file(one.summary_md).substr(0, 600);
+    spec.entities.clear();
+    EXPECT_EQ(read_file(lara::run_experiment(spec).summary_md).find("The tables also cover"), std::string::npos);
+
     // Other settings into the same folder would mix results; the error says which.
     spec.seeds = 1;
     expect_error(spec, lara::ErrorKind::usage, "other settings (seeds 2 → 1;");

@@ -63,6 +63,10 @@ grep -q '^lara [0-9]*\.[0-9]*\.[0-9]* (git ' "$dir/out" || fail "version: $(cat 
 if [ -w /dev/full ]; then  # a full disk: the scores are lost, so the exit code must say so
     "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" >/dev/full 2>"$dir/err"
     [ $? -eq 5 ] || fail "score to a full disk did not exit 5: $(cat "$dir/err")"
+    # A retraining whose report is lost writes no model: a retry must not adapt it twice.
+    "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 --out "$dir/lost.lara" >/dev/full 2>"$dir/err"
+    [ $? -eq 5 ] || fail "retrain to a full disk did not exit 5: $(cat "$dir/err")"
+    [ ! -e "$dir/lost.lara" ] || fail "a retrain whose report was lost wrote its model"
 fi
 expect_code 0 "retrain" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 --out "$dir/r.lara"
 grep -q '"method":"lara"' "$dir/out" || fail "retrain report: $(cat "$dir/out")"
@@ -120,6 +124,8 @@ expect_code 2 "compare, not a results file" "$lara" compare "$dir/data.csv" "$di
 grep -q 'data.csv:1: not a results.csv' "$dir/err" || fail "compare of a foreign file: $(cat "$dir/err")"
 expect_code 1 "experiment, K below zero" "$lara" experiment --dataset "$dir/set" --new-rows=-5 --out "$dir/exp2" --quiet
 grep -q 'K must be 0 or more' "$dir/err" || fail "negative K message: $(cat "$dir/err")"
+expect_code 5 "experiment into a file" "$lara" experiment --dataset "$dir/set" --out "$dir/data.csv" --quiet
+grep -q 'is a file, not a folder' "$dir/err" || fail "experiment into a file: $(cat "$dir/err")"
 
 # Bad input: clear messages and distinct exit codes (1 usage, 2 data, 3 model, 5 output).
 printf 'cpu,mem,net,disk\n1,2,3,4\n1,2,x,4\n' >"$dir/bad.csv"
@@ -195,6 +201,8 @@ expect_code 1 "a learning rate of 0" "$lara" train --data "$dir/data.csv" --out 
 grep -q 'learning_rate must be in (0, 1) (option --lr)' "$dir/err" || fail "config field without its option: $(cat "$dir/err")"
 expect_code 1 "bench without repeats" "$lara" bench --repeats 0 --quiet
 grep -q 'repeats must be at least 1' "$dir/err" || fail "bench repeats: $(cat "$dir/err")"
+expect_code 1 "bench with fewer new rows than a window" "$lara" bench --new-rows 10 --quiet
+grep -q 'new_rows must be at least one window (40 rows)' "$dir/err" || fail "bench new rows: $(cat "$dir/err")"
 
 # The header's metrics in another order would be scored against the wrong metric.
 (echo "mem,cpu,net,disk"; tail -n +2 "$dir/data.csv") >"$dir/swapped.csv"
