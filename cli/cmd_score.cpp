@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <utility>
@@ -48,12 +49,17 @@ void add_score(CLI::App& app) {
             out << '\n';
         };
         const char* header = "index,score,threshold,anomaly,top_metrics\n";
+        // The w − 1 rows before --from, where the input has them, give the first scored windows their
+        // past, so that a range scores as it does inside the whole file.
+        const auto from = o->data.read.from;
+        o->data.read.context_rows = detector.model_config().window - 1;
         if (stream) {
             RowReader reader(std::cin, "stdin", o->data.options());
             if (reader.n_metrics() != detector.model_config().n_metrics)  // said at once, not after the rows before --from
                 throw Error(ErrorKind::data, "stdin: has " + std::to_string(reader.n_metrics()) + " metrics but the model was trained on " +
                                                  std::to_string(detector.model_config().n_metrics));
-            StreamScorer scorer(detector, "stdin", reader.metric_names(), o->data.read.from);
+            const auto first = std::max<std::int64_t>(0, from - o->data.read.context_rows);
+            StreamScorer scorer(detector, "stdin", reader.metric_names(), first, from - first);
             std::cout.precision(9);
             bool started = false;  // the header goes out with the first rows: an early error leaves no output
             const auto print = [&](const std::vector<ScoredRow>& rows) {
@@ -69,7 +75,8 @@ void add_score(CLI::App& app) {
             print(scorer.finish());
             return;
         }
-        const auto result = detector.score(o->data.load());
+        const auto series = o->data.load();
+        const auto result = detector.score(series, from - series.first_row);
         std::ostringstream out;
         out.precision(9);
         out << header;

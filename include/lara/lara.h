@@ -91,7 +91,11 @@ public:
 
     static Detector train(const Series& series, ModelConfig model, const TrainConfig& train,
                           const ThresholdConfig& threshold, const Progress& progress = {});
-    ScoreResult score(const Series& series) const;
+    //! Scores every row of `series` but its first context_rows, which only give the first scored
+    //! windows their past (`lara score --from R` reads up to w − 1 rows before R for them), so
+    //! that a range scores as it does inside the whole file. A warm-up threshold is fitted on the
+    //! scored rows. Throws lara::Error (usage) unless 0 ≤ context_rows < series.n_rows.
+    ScoreResult score(const Series& series, std::int64_t context_rows = 0) const;
     std::pair<Detector, RetrainReport> retrain(const Series& new_rows, const RetrainConfig& config) const;
 
     void save(const std::string& path) const;  // atomic: a temporary file, then rename
@@ -136,8 +140,10 @@ struct ScoredRow {
 class StreamScorer {
 public:
     //! `source` names the stream in errors; `metric_names`, its header's (or none), are checked
-    //! against the model's order as score() checks a series'.
-    StreamScorer(Detector detector, std::string source, std::vector<std::string> metric_names = {}, std::int64_t first_row = 0);
+    //! against the model's order as score() checks a series'. `first_row` numbers the first row
+    //! pushed; the first `context_rows` rows pushed are not scored, as in score().
+    StreamScorer(Detector detector, std::string source, std::vector<std::string> metric_names = {}, std::int64_t first_row = 0,
+                 std::int64_t context_rows = 0);
     //! One row of model_config().n_metrics raw values; returns the rows it completes. A row that is
     //! refused (the wrong width, a value that is not finite) leaves the scorer as it was.
     std::vector<ScoredRow> push(const std::vector<float>& values);
@@ -153,7 +159,7 @@ private:
     std::vector<ScoredRow> held_;       // scored, not yet returned
     std::optional<double> threshold_;   // once known: at once, or after a warm-up
     bool finished_ = false;
-    std::int64_t pushed_ = 0;
+    std::int64_t pushed_ = 0, context_rows_ = 0;
 };
 
 }  // namespace lara

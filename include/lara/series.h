@@ -39,6 +39,10 @@ enum class TimestampColumn {
 struct ReadOptions {
     std::int64_t from = 0;  // first data row to keep (0-based, header excluded)
     std::int64_t to = -1;   // one past the last data row to keep; -1 means the end of the file
+    //! Up to this many rows before `from` are kept too (fewer near the file's start): the past that
+    //! the first windows of the range need (Detector::score's context_rows). read_series() sets
+    //! Series::first_row to where they begin; range errors still speak of `from`.
+    std::int64_t context_rows = 0;
     FillPolicy fill = FillPolicy::reject;
     TimestampColumn timestamp = TimestampColumn::detect;
 };

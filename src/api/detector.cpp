@@ -209,6 +209,9 @@ void check_metric_order(const Detector::State& s, const Series& series) {
 ScoreResult score_unthresholded(const Detector::State& s, const Series& series, std::int64_t first) {
     check_series(series);
     check_metric_order(s, series);
+    if (first < 0 || first >= series.n_rows)
+        throw Error(ErrorKind::usage, series.source + ": " + std::to_string(first) + " context rows leave none of its " +
+                                          std::to_string(series.n_rows) + " rows to score");
     auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window), first);
     ScoreResult result;
     result.first_row = series.first_row + first;
@@ -239,8 +242,8 @@ std::vector<int> largest_contributions(const float* c, std::int64_t n_metrics, i
     return order;
 }
 
-ScoreResult Detector::score(const Series& series) const {
-    auto result = score_unthresholded(*state_, series);
+ScoreResult Detector::score(const Series& series, std::int64_t context_rows) const {
+    auto result = score_unthresholded(*state_, series, context_rows);
     result.threshold = series_threshold(*state_, result.scores, series.source);
     result.anomalies.reserve(result.scores.size());
     for (double v : result.scores) result.anomalies.push_back(v > result.threshold ? 1 : 0);

@@ -1,5 +1,6 @@
 // StreamScorer (lara/lara.h): Detector::score() one row at a time. Each new row is scored on the
 // window of the last w rows through the same code as a whole series, so that the two agree.
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -11,8 +12,10 @@ std::vector<int> ScoredRow::top_metrics(int k) const {
     return largest_contributions(contributions.data(), static_cast<std::int64_t>(contributions.size()), k);
 }
 
-StreamScorer::StreamScorer(Detector detector, std::string source, std::vector<std::string> metric_names, std::int64_t first_row)
-    : detector_(std::move(detector)) {
+StreamScorer::StreamScorer(Detector detector, std::string source, std::vector<std::string> metric_names, std::int64_t first_row,
+                           std::int64_t context_rows)
+    : detector_(std::move(detector)), context_rows_(context_rows) {
+    if (context_rows < 0) throw Error(ErrorKind::usage, source + ": context_rows is negative");
     const auto& s = *detector_.state_;
     recent_.n_metrics = s.model.n_metrics;
     recent_.metric_names = std::move(metric_names);
@@ -42,9 +45,11 @@ std::vector<ScoredRow> StreamScorer::push(const std::vector<float>& values) {
     recent_.values.insert(recent_.values.end(), values.begin(), values.end());
     ++recent_.n_rows;
     ++pushed_;
-    if (recent_.n_rows < w) return {};
-    // The first window scores all its rows; after it, each window scores its last row only.
-    const auto result = score_unthresholded(s, recent_, pushed_ == w ? 0 : w - 1);
+    // The first window scores all its rows; after it, each window scores its last row only; never
+    // a context row. `start` counts pushed rows, and the window holds rows [pushed_ − w, pushed_).
+    const auto start = std::max(context_rows_, pushed_ == w ? 0 : pushed_ - 1);
+    if (recent_.n_rows < w || start >= pushed_) return {};
+    const auto result = score_unthresholded(s, recent_, start - (pushed_ - w));
     for (std::int64_t t = 0; t < result.n_rows; ++t) {
         ScoredRow row;
         row.row = result.first_row + t;
@@ -60,6 +65,9 @@ std::vector<ScoredRow> StreamScorer::finish() {
     if (finished_) throw Error(ErrorKind::usage, recent_.source + ": finish() called twice");
     finished_ = true;
     if (pushed_ < detector_.state_->model.window) score_unthresholded(*detector_.state_, recent_);  // throws: fewer rows than a window
+    if (pushed_ <= context_rows_)
+        throw Error(ErrorKind::data, recent_.source + ": the stream ended after " + std::to_string(pushed_) + " rows, all of them context rows (" +
+                                         std::to_string(context_rows_) + ")");
     return release(true);
 }
 

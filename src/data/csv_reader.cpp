@@ -364,6 +364,7 @@ RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& op
     : state_(std::make_unique<State>(in, std::move(source), options)) {
     auto& s = *state_;
     check_range(s.source, options.from, options.to);
+    if (options.context_rows < 0) throw Error(ErrorKind::usage, s.source + ": context_rows is negative");
     if (!s.read_line() || (is_blank(s.line) && !s.blank_tail())) fail_no_rows(s.source);
     split_fields(s.line, s.fields);
     s.header = is_header(s.source, s.line, s.fields, options.timestamp);
@@ -401,6 +402,7 @@ bool RowReader::has_timestamps() const { return state_->has_timestamp; }
 bool RowReader::next(std::vector<float>& values, double& timestamp) {
     auto& s = *state_;
     const auto from = s.options.from, to = s.options.to;
+    const auto first_kept = std::max<std::int64_t>(0, from - s.options.context_rows);
     while (to == -1 || s.rows_read < to) {  // rows from `to` on are not read
         if (!s.pending && !s.next_data_line()) {
             if (from > s.rows_read) fail_past_end(s.source, s.rows_read, from, to);
@@ -409,7 +411,7 @@ bool RowReader::next(std::vector<float>& values, double& timestamp) {
         s.pending = false;
         const std::int64_t r = s.rows_read++;
         s.parse(r, timestamp);
-        if (r >= from) {
+        if (r >= first_kept) {
             values = s.row;
             return true;
         }
@@ -424,7 +426,7 @@ Series read_series(const std::string& path, const ReadOptions& options) {
     Series series;
     series.n_metrics = reader.n_metrics();
     series.metric_names = reader.metric_names();
-    series.first_row = options.from;
+    series.first_row = std::max<std::int64_t>(0, options.from - options.context_rows);
     series.source = path;
     std::vector<float> row;
     double seconds = 0.0;

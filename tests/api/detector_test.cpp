@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "data/synthetic.h"
+#include "detect/spot.h"
 #include "eval/metrics.h"
 #include "lara/lara.h"
 #include "persist/model_file.h"
@@ -53,8 +54,8 @@ void expect_model_error(const std::string& path, const std::string& fragment) {
 
 //! Every row of `series` pushed into a StreamScorer one at a time, then finish(): all the rows it
 //! handed out.
-std::vector<lara::ScoredRow> stream(const lara::Detector& detector, const lara::Series& series) {
-    lara::StreamScorer scorer(detector, "test stream", {}, series.first_row);
+std::vector<lara::ScoredRow> stream(const lara::Detector& detector, const lara::Series& series, std::int64_t context_rows = 0) {
+    lara::StreamScorer scorer(detector, "test stream", {}, series.first_row, context_rows);
     std::vector<lara::ScoredRow> out;
     for (std::int64_t t = 0; t < series.n_rows; ++t) {
         const auto* row = series.values.data() + t * series.n_metrics;
@@ -446,6 +447,46 @@ TEST_F(DetectorTest, StreamGivesTheScoresOfTheWholeSeries) {
     const auto batch = detector_->score(series);
     ASSERT_GT(std::count(batch.anomalies.begin(), batch.anomalies.end(), 1), 0);
     expect_same(batch, stream(*detector_, series), 0.0);
+}
+
+TEST_F(DetectorTest, ContextRowsScoreARangeAsInsideTheWholeSeries) {
+    const auto w = detector_->model_config().window;
+    const auto series = synthetic_->series.slice(1500, 2000);
+    const auto whole = detector_->score(series);
+    lara::RetrainConfig warmup;
+    warmup.recalibrate = "warmup";
+    warmup.warmup_rows = 200;
+    const auto warm = detector_->retrain(synthetic_->series.slice(1400, 1443), warmup).first;
+    for (const std::int64_t context : {std::int64_t{1}, w - 1, w, w + 5}) {
+        const auto part = detector_->score(series, context);
+        ASSERT_EQ(part.first_row, 1500 + context);
+        ASSERT_EQ(part.n_rows, whole.n_rows - context);
+        for (std::int64_t t = 0; t < part.n_rows; ++t) {
+            const double expected = whole.scores[static_cast<std::size_t>(t + context)];
+            ASSERT_NEAR(part.scores[static_cast<std::size_t>(t)], expected, 1e-5 * std::max(1.0, std::abs(expected))) << "row " << t;
+        }
+        expect_same(part, stream(*detector_, series, context), 0.0);
+        // A warm-up threshold is fitted on the scored rows only, in a stream too.
+        const auto warm_part = warm.score(series, context);
+        const std::vector<double> first(warm_part.scores.begin(), warm_part.scores.begin() + 200);
+        EXPECT_DOUBLE_EQ(warm_part.threshold, lara::detect::fit_spot(first, lara::ThresholdConfig{}.risk, 1.0 - 20.0 / 200.0).threshold);
+        expect_same(warm_part, stream(warm, series, context), 1e-4);
+    }
+    // Without its past the range's first w − 1 rows share the first window's steps, as at the start
+    // of a series: what the context rows are for.
+    const auto cut = detector_->score(series.slice(w, series.n_rows));
+    double largest = 0;
+    for (std::int64_t t = 0; t + 1 < w; ++t)
+        largest = std::max(largest, std::abs(cut.scores[static_cast<std::size_t>(t)] - whole.scores[static_cast<std::size_t>(w + t)]));
+    EXPECT_GT(largest, 1e-2);
+    for (const std::int64_t bad : {std::int64_t{-1}, series.n_rows}) {
+        try {
+            detector_->score(series, bad);
+            ADD_FAILURE() << bad << " context rows were accepted";
+        } catch (const lara::Error& e) {
+            EXPECT_EQ(e.kind(), lara::ErrorKind::usage) << e.what();
+        }
+    }
 }
 
 TEST_F(DetectorTest, StreamHandsOutRowsWhenTheirWindowIsComplete) {

@@ -21,6 +21,11 @@ expect_code 0 "train" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/
 expect_code 0 "score" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/scores.csv"
 [ "$(head -1 "$dir/scores.csv")" = "index,score,threshold,anomaly,top_metrics" ] || fail "score header: $(head -1 "$dir/scores.csv")"
 [ "$(wc -l <"$dir/scores.csv")" -eq 101 ] || fail "score rows: $(wc -l <"$dir/scores.csv") lines, expected 101"
+# The rows before --from give its first windows their past: the range scores as inside the whole file.
+expect_code 0 "score the whole file" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --out "$dir/whole.csv"
+paste -d, "$dir/scores.csv" <(sed -n '1p;302,$p' "$dir/whole.csv") |
+    awk -F, 'NR > 1 { d = $2 - $7; if (d < 0) d = -d; s = ($7 < 0 ? -$7 : $7); if ($1 != $6 || d > 1e-5 * (s > 1 ? s : 1)) bad++ } END { exit bad > 0 }' ||
+    fail "--from 300 scores differ from the whole file's"
 [ "$(sed -n 2p "$dir/scores.csv" | cut -d, -f1)" = "300" ] || fail "first index is not the file row 300"
 sed -n 2p "$dir/scores.csv" | grep -Eq '^300,[-0-9.e+]+,[-0-9.e+]+,[01],[0-3];[0-3];[0-3]$' || fail "score row format: $(sed -n 2p "$dir/scores.csv")"
 expect_code 0 "score with metric names" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --top-names

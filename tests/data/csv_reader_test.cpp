@@ -246,6 +246,27 @@ TEST(CsvReader, RejectsBadRowRanges) {
     EXPECT_EQ(absent.kind(), ErrorKind::usage) << absent.what();
 }
 
+TEST(CsvReader, ContextRowsAreTheRowsBeforeFromThatTheFileHas) {
+    lara::test::TempDir dir;
+    const std::string path = dir.write("ten.csv", ten_rows());
+    auto options = rows(5, 8);
+    options.context_rows = 3;
+    const Series s = lara::read_series(path, options);
+    EXPECT_EQ(s.first_row, 2);
+    EXPECT_EQ(s.values, (std::vector<float>{2, 20, 3, 30, 4, 40, 5, 50, 6, 60, 7, 70}));
+    options.from = 1;  // near the start only the rows there are
+    EXPECT_EQ(lara::read_series(path, options).first_row, 0);
+    EXPECT_EQ(lara::read_series(path, options).n_rows, 8);
+    // Range errors still speak of `from`: 11 is past the end though rows 8 and 9 are in the file.
+    options = rows(11, -1);
+    options.context_rows = 3;
+    const Error past = error_of([&] { lara::read_series(path, options); });
+    EXPECT_EQ(past.kind(), ErrorKind::data);
+    EXPECT_NE(std::string(past.what()).find("row range [11, end) does not fit"), std::string::npos) << past.what();
+    options.context_rows = -1;
+    EXPECT_EQ(error_of([&] { lara::read_series(path, options); }).kind(), ErrorKind::usage);
+}
+
 TEST(CsvReader, MissingFileIsADataError) {
     lara::test::TempDir dir;
     const std::string path = dir.file("absent.csv");
