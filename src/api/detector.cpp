@@ -352,7 +352,11 @@ Detector Detector::load(const std::string& path) {
     try {
         if (file.meta.value("kind", "") != kKind)
             throw Error(ErrorKind::model, "not a lara detector (metadata kind is not \"" + std::string(kKind) + "\")");
-        const auto model = ModelConfig::from_json(file.meta.at("model"));
+        auto model = ModelConfig::from_json(file.meta.at("model"));
+        // The version says what a file means (docs/file-format.md): before version 3 the mlp's hidden
+        // layers are ReLU whatever its JSON names, as a version-1 file's maps are identity whatever
+        // sections it holds.
+        if (file.version < 3 && model.arch == "mlp") model.activation = "relu";
         // Only files older than version 3 may leave the activation out (they meant ReLU).
         if (file.version >= 3 && model.arch == "mlp" && !file.meta.at("model").contains("activation"))
             throw Error(ErrorKind::model, "model.activation is missing (format version " + std::to_string(file.version) + " names it)");
