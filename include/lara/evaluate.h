@@ -11,6 +11,7 @@ struct EvaluateSpec {
     std::string scores;          // CSV from `lara score`: index,score,threshold,anomaly,top_metrics
     std::string labels;          // one 0/1 per line for every data row of the scored file
     std::string interpretation;  // optional ("" = none): lines `a-b:d1,d2,...` naming each segment's causes
+    int n_metrics = 0;           // optional (0 = unknown): the scored file's metrics, past which a dimension is an error
 };
 
 //! Compares the score file's rows with labels[index] (the label file is read whole, so `index` is
@@ -29,7 +30,8 @@ struct EvaluateSpec {
 // reading under which the union of the segments disagrees with the labels on fewer rows wins,
 // exclusive on a tie.
 // Throws lara::Error (data) for a bad file, an index past the label file, an interpretation that
-// agrees with the labels under neither convention, or one with no segment in the scored rows.
+// agrees with the labels under neither convention, one with a segment past the label file's rows or
+// a dimension past n_metrics, or one with no segment in the scored rows.
 nlohmann::json evaluate(const EvaluateSpec& spec);
 
 }  // namespace lara

@@ -166,7 +166,7 @@ ExperimentRow measure(const Scored& s, const TestData& test, const std::string& 
     row.auc_pr = eval::auc_pr(s.scores, test.labels);
     if (test.ranked) {
         const auto rates = eval::scored_hit_rates(test.files.interpretation, test.all_labels, test.files.labels, test.first, s.ranked,
-                                                  test.files.test + " scored by " + method);
+                                                  test.files.test + " scored by " + method, static_cast<int>(test.series.n_metrics));
         row.hitrate_100 = rates.at_100;
         row.hitrate_150 = rates.at_150;
     }

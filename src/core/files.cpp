@@ -151,5 +151,12 @@ std::string quoted(std::string_view text) {
     return out + (text.size() > max_shown ? "...\"" : "\"");
 }
 
+std::size_t column(std::string_view line, std::size_t offset) {
+    std::size_t column = 1;
+    for (std::size_t i = 0; i < offset && i < line.size(); ++i)
+        if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) ++column;
+    return column;
+}
+
 }  // namespace core
 }  // namespace lara

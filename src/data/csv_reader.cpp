@@ -100,12 +100,8 @@ struct Location {
 };
 
 [[noreturn]] void fail_at(const Location& at, std::size_t offset, const std::string& what) {
-    // Columns count characters, not bytes, so UTF-8 continuation bytes are skipped.
-    std::size_t column = 1;
-    for (std::size_t i = 0; i < offset && i < at.line.size(); ++i)
-        if ((static_cast<unsigned char>(at.line[i]) & 0xC0) != 0x80) ++column;
-    throw Error(ErrorKind::data,
-                at.path + ":" + std::to_string(at.line_number) + ":" + std::to_string(column) + ": " + what);
+    throw Error(ErrorKind::data, at.path + ":" + std::to_string(at.line_number) + ":" +
+                                     std::to_string(core::column(at.line, offset)) + ": " + what);
 }
 
 std::string field_name(std::size_t index) { return "field " + std::to_string(index + 1); }

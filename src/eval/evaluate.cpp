@@ -50,12 +50,16 @@ SegmentEnd detect_segment_end(const std::string& interpretation, const std::vect
 
 HitRates scored_hit_rates(const std::string& interpretation, const std::vector<int>& labels,
                           const std::string& labels_name, std::int64_t first,
-                          const std::vector<std::vector<int>>& ranked_metrics, const std::string& scores_name) {
+                          const std::vector<std::vector<int>>& ranked_metrics, const std::string& scores_name,
+                          std::optional<int> n_metrics) {
     HitRates rates;
     rates.end = detect_segment_end(interpretation, labels, labels_name);
     const std::int64_t stop = first + static_cast<std::int64_t>(ranked_metrics.size());
+    // The rows are checked only now: before the convention is known, `a-b` ending at the last row
+    // would run past it when read as [a, b].
+    const InterpretationBounds bounds{static_cast<std::int64_t>(labels.size()), labels_name, n_metrics};
     std::vector<InterpretationSegment> inside;
-    for (auto segment : read_interpretation(interpretation, rates.end)) {
+    for (auto segment : read_interpretation(interpretation, rates.end, bounds)) {
         segment.begin = std::max(segment.begin, first) - first;
         segment.end = std::min(segment.end, stop) - first;
         if (segment.begin < segment.end) inside.push_back(std::move(segment));
@@ -107,7 +111,8 @@ nlohmann::json evaluate(const EvaluateSpec& spec) {
     };
     if (!spec.interpretation.empty()) {
         const auto rates = eval::scored_hit_rates(spec.interpretation, all_labels, spec.labels, scores.index.front(),
-                                                  scores.top_metrics, spec.scores);
+                                                  scores.top_metrics, spec.scores,
+                                                  spec.n_metrics > 0 ? std::optional<int>(spec.n_metrics) : std::nullopt);
         out["hitrate_100"] = rates.at_100;
         out["hitrate_150"] = rates.at_150;
         out["interpretation_end"] = rates.end == eval::SegmentEnd::inclusive ? "inclusive" : "exclusive";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,10 +23,19 @@ enum class SegmentEnd {
     inclusive,  // ASD: `760-765` is rows 760 … 765
 };
 
+//! What the segments must lie within: the series they label, when it is known.
+struct InterpretationBounds {
+    std::optional<std::int64_t> rows;  // its rows: every segment lies in rows [0, rows)
+    std::string rows_of;               // the file those rows were counted in, for messages
+    std::optional<int> metrics;        // its metrics: every dimension lies in [1, metrics]
+};
+
 //! Reads lines `a-b:d1,d2,…` (0-based rows a, b; 1-based dimensions), skipping blank lines.
-//! Throws lara::Error (data) with "file:line: ..." for anything else, an empty segment, or no metric.
+//! Throws lara::Error (data) with "file:line:column: ..." (1-based) for anything else, an empty
+//! segment, no metric, or a segment or dimension outside `bounds`.
 std::vector<InterpretationSegment> read_interpretation(const std::string& path,
-                                                       SegmentEnd end = SegmentEnd::exclusive);
+                                                       SegmentEnd end = SegmentEnd::exclusive,
+                                                       const InterpretationBounds& bounds = {});
 
 //! HitRate@P% (Su et al., KDD 2019): for each time step t inside a segment, with G_t the union of
 //! the causes of the segments containing t, hit_t = |top ∩ G_t| / |G_t| where top is the first
@@ -39,7 +49,8 @@ double hit_rate(const std::vector<std::vector<int>>& ranked_metrics,
 //! over the segment rows inside those rows (segments are cut to them). Whether `a-b` ends at row b
 //! or b − 1 is told from `labels`, one per row of the whole file, as lara/evaluate.h describes. The
 //! names are for error messages. Throws lara::Error (data) when the file agrees with the labels
-//! under neither convention, or no segment overlaps the ranked rows. Shared by `lara evaluate` and
+//! under neither convention, a segment runs past the rows of `labels`, a dimension is past
+//! `n_metrics` (when known), or no segment overlaps the ranked rows. Shared by `lara evaluate` and
 //! `lara experiment`; defined in evaluate.cpp.
 struct HitRates {
     double at_100 = 0, at_150 = 0;
@@ -47,6 +58,7 @@ struct HitRates {
 };
 HitRates scored_hit_rates(const std::string& interpretation, const std::vector<int>& labels,
                           const std::string& labels_name, std::int64_t first,
-                          const std::vector<std::vector<int>>& ranked_metrics, const std::string& scores_name);
+                          const std::vector<std::vector<int>>& ranked_metrics, const std::string& scores_name,
+                          std::optional<int> n_metrics);
 
 }  // namespace lara::eval

@@ -58,25 +58,52 @@ TEST(ReadInterpretation, ParsesSegmentsAndMetrics) {
     EXPECT_EQ(read_interpretation(path, SegmentEnd::inclusive)[1].end, 8);
 }
 
-TEST(ReadInterpretation, ReportsFileAndLine) {
+TEST(ReadInterpretation, ReportsFileLineAndColumn) {
     test::TempDir dir;
-    const auto check = [&](const std::string& text, const std::string& expected,
+    const auto check = [&](const std::string& text, int column, const std::string& expected,
                            SegmentEnd end = SegmentEnd::exclusive) {
         const std::string path = dir.write("bad.txt", "1-3:1\n" + text + "\n");
         const std::string message = error_of(path, end);
-        EXPECT_NE(message.find(path + ":2:"), std::string::npos) << message;
+        EXPECT_NE(message.find(path + ":2:" + std::to_string(column) + ": "), std::string::npos) << message;
         EXPECT_NE(message.find(expected), std::string::npos) << message;
     };
-    check("garbage", "expected 'begin-end");
-    check("3-9", "expected 'begin-end");
-    check("a-9:1", "\"a\" is not");
-    check("5-5:1", "is empty");
-    check("5-4:1", "is empty", SegmentEnd::inclusive);
-    check("1-3:", "names no dimension");
-    check("1-3:0", "not a 1-based");
-    check("1-3:2,x", "\"x\" is not");
-    check("-1-3:2", "is not");
+    check("garbage", 1, "expected 'begin-end");
+    check("  3-9", 3, "expected 'begin-end");
+    check("a-9:1", 1, "\"a\" is not");
+    check("1- b:1", 4, "\"b\" is not");
+    check("5-5:1", 1, "is empty");
+    check("5-4:1", 1, "is empty", SegmentEnd::inclusive);
+    check("1-3:", 5, "names no dimension");
+    check("1-3:0", 5, "not a 1-based");
+    check("1-3:2,x", 7, "\"x\" is not");
+    check(" 1-3: 2 , x ", 11, "\"x\" is not");
+    check("-1-3:2", 1, "is not");
     EXPECT_NE(error_of(dir.file("missing.txt")).find("cannot open"), std::string::npos);
+}
+
+TEST(ReadInterpretation, RefusesSegmentsAndDimensionsOutsideTheSeries) {
+    test::TempDir dir;
+    const InterpretationBounds bounds{10, "labels.txt", 4};
+    // Up to the last row (exclusive end 10, inclusive 9) and up to the last metric are the series'.
+    EXPECT_EQ(read_interpretation(dir.write("last.txt", "2-10:1,4\n"), SegmentEnd::exclusive, bounds)[0].end, 10);
+    EXPECT_EQ(read_interpretation(dir.write("last.txt", "2-9:1,4\n"), SegmentEnd::inclusive, bounds)[0].end, 10);
+    const auto check = [&](const std::string& text, SegmentEnd end, const std::string& expected) {
+        const std::string path = dir.write("bad.txt", "1-3:1\n" + text + "\n");
+        try {
+            read_interpretation(path, end, bounds);
+            ADD_FAILURE() << "no error for " << text;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::data);
+            EXPECT_EQ(std::string(e.what()), path + ":2:" + expected);
+        }
+    };
+    check("4-11:1", SegmentEnd::exclusive,
+          "3: segment end 11 is past the 10 rows of labels.txt: expected an end in [5, 10], as 'a-b' is rows [a, b) here");
+    check("4-10:1", SegmentEnd::inclusive,
+          "3: segment end 10 is past the 10 rows of labels.txt: expected an end in [4, 9], as 'a-b' is rows [a, b] here");
+    check("10-12:1", SegmentEnd::exclusive, "1: segment begin 10 is past the 10 rows of labels.txt: expected a row in [0, 9]");
+    check("1-3:2, 5", SegmentEnd::exclusive, "8: dimension 5 is not one of the 4 metrics: expected a 1-based dimension in [1, 4]");
+    check("1-3:0", SegmentEnd::exclusive, "5: dimension 0 is not one of the 4 metrics: expected a 1-based dimension in [1, 4]");
 }
 
 TEST(ReadInterpretation, ReadsAFileSavedWithAByteOrderMark) {
