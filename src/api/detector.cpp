@@ -389,6 +389,13 @@ Detector Detector::load(const std::string& path) {
         state->format_version = file.version;
         state->written_by = file.meta.value("written_by", "");
         auto vae = state->adjusted.vae();
+        // Sections this format does not name were not written by lara: refused, not ignored.
+        for (const auto& section : file.sections) {
+            const auto& name = section.first;
+            const bool weight = name.rfind("weights/", 0) == 0 && vae->named_parameters().contains(name.substr(8));
+            const bool map = name == "maps/z_A" || name == "maps/z_b" || name == "maps/x_A" || name == "maps/x_b";
+            if (!weight && !map) throw Error(ErrorKind::model, "unknown section \"" + name + "\"");
+        }
         model::import_weights(*vae, file.sections);
         vae->eval();
         if (file.version >= 2) {  // version 1 files predate retraining: identity maps

@@ -235,6 +235,10 @@ TEST_F(DetectorTest, RefusesAWellSealedFileWithNonFiniteWeightsOrABadNormaliser)
     file.meta["normalizer"]["clip"] = -1.0;
     lara::persist::write_model_file(dir.file("clip.lara"), file);
     expect_model_error(dir.file("clip.lara"), "clip must be positive");
+    file = good;
+    file.sections["weights/bogus"] = {1.0f};
+    lara::persist::write_model_file(dir.file("extra.lara"), file);
+    expect_model_error(dir.file("extra.lara"), "unknown section \"weights/bogus\"");
 }
 
 namespace {
