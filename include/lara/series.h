@@ -31,8 +31,9 @@ enum class FillPolicy {
 };
 
 enum class TimestampColumn {
-    detect,  // the first column is a timestamp if its header is time/timestamp/date/datetime/ts, or its values are ISO-8601
-    none,    // every column is a metric
+    detect,  // the first column is a timestamp if its header is time/timestamp/date/datetime/ts, or its values are ISO-8601;
+             // else, when its header name is empty (pandas' index), it is dropped: neither metric nor timestamp
+    none,    // every column is a metric (so an empty first header name is refused)
     first,   // the first column is a timestamp (ISO-8601 or epoch seconds)
 };
 

@@ -286,7 +286,7 @@ struct RowReader::State {
     std::int64_t line_number = 0;    // its number, from 1
     std::vector<Field> fields;       // its fields (views into `line`)
     bool header = false, has_timestamp = false;
-    std::size_t width = 0, skip = 0; // fields per line, and 1 when the first is a timestamp
+    std::size_t width = 0, skip = 0; // fields per line, and 1 when the first is a timestamp or pandas' index
     bool trailing_comma = false;     // line 1 ends with a comma
     bool comment_first = false;      // line 1 starts with '#'
     std::vector<std::string> names;
@@ -371,17 +371,25 @@ RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& op
     std::vector<std::string> header_names;
     if (s.header)
         for (const Field& field : s.fields) header_names.emplace_back(field.text);
+    // An empty first name is pandas' index (to_csv's default): as a metric, its row counter would
+    // run past its training range on new data and dominate the scores.
+    if (s.header && options.timestamp == TimestampColumn::none && header_names[0].empty())
+        fail_at({s.source, 1, s.line}, s.fields[0].offset,
+                "field 1 has no name in the header, as pandas writes its index: --timestamp detect drops it; "
+                "name it to read it as a metric, or write the file with to_csv(index=False)");
     if (s.header) {
         if (!s.next_data_line()) throw Error(ErrorKind::data, s.source + ": no data rows after the header line");
         split_fields(s.line, s.fields);
     }
     s.pending = true;
     s.has_timestamp = options.timestamp == TimestampColumn::first;
+    bool index_column = false;  // pandas' unnamed index: dropped, neither a metric nor a timestamp
     if (options.timestamp == TimestampColumn::detect) {
         double ignored = 0.0;
         s.has_timestamp = (s.header && is_time_name(header_names[0])) || parse_iso8601(s.fields[0].text, ignored);
+        index_column = s.header && header_names[0].empty() && !s.has_timestamp;
     }
-    s.skip = s.has_timestamp ? 1 : 0;
+    s.skip = s.has_timestamp || index_column ? 1 : 0;
     if (s.width <= s.skip) throw Error(ErrorKind::data, s.source + ": no metric columns (the only column is the timestamp)");
     if (s.header) s.names.assign(header_names.begin() + static_cast<std::ptrdiff_t>(s.skip), header_names.end());
     s.row.resize(s.width - s.skip);

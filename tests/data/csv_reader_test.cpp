@@ -64,6 +64,9 @@ std::string ten_rows() {
     return text;
 }
 
+// pandas' df.to_csv() writes its index first, under an empty name: a row counter, not a metric.
+constexpr char pandas_csv[] = ",cpu,mem\n0,1.5,2.5\n1,3.5,4.5\n2,5.5,6.5\n";
+
 }  // namespace
 
 TEST(CsvReader, ReadsHeaderlessNumbers) {
@@ -192,6 +195,26 @@ TEST(CsvReader, NoTimestampColumnKeepsTimeAsAMetric) {
     EXPECT_EQ(s.metric_names, (std::vector<std::string>{"time", "a"}));
     EXPECT_TRUE(s.timestamps.empty());
     EXPECT_EQ(s.values, (std::vector<float>{100, 1, 200, 2}));
+}
+
+TEST(CsvReader, DropsPandasUnnamedIndexColumn) {
+    lara::test::TempDir dir;
+    const Series s = lara::read_series(dir.write("p.csv", pandas_csv));
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"cpu", "mem"}));
+    EXPECT_EQ(s.n_metrics, 2);
+    EXPECT_EQ(s.values, (std::vector<float>{1.5, 2.5, 3.5, 4.5, 5.5, 6.5}));
+    EXPECT_TRUE(s.timestamps.empty());  // a counter is not a time
+    // An index of dates (a DatetimeIndex) is a timestamp column.
+    const Series dated = lara::read_series(dir.write("d.csv", ",cpu\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,2\n"));
+    EXPECT_EQ(dated.metric_names, (std::vector<std::string>{"cpu"}));
+    EXPECT_EQ(dated.timestamps, (std::vector<double>{1704067200.0, 1704067500.0}));
+}
+
+TEST(CsvReader, NoTimestampColumnRefusesPandasUnnamedIndexAsAMetric) {
+    const Error e = data_error("p.csv", pandas_csv, with_timestamp(TimestampColumn::none));
+    EXPECT_NE(std::string(e.what()).find("p.csv:1:1: field 1 has no name in the header, as pandas writes its index"),
+              std::string::npos)
+        << e.what();
 }
 
 TEST(CsvReader, SlicesRowsAndRecordsFirstRow) {
@@ -486,6 +509,21 @@ TEST(RowReader, ReadsWhatReadSeriesReadsAndStopsAtTheRange) {
     EXPECT_EQ(values, file.values);
     EXPECT_EQ(values, (std::vector<float>{3, 4, 5, 6}));
     EXPECT_FALSE(reader.has_timestamps());
+}
+
+TEST(RowReader, DropsPandasUnnamedIndexColumn) {
+    std::stringstream in(pandas_csv);
+    lara::RowReader reader(in, "stdin");
+    EXPECT_EQ(reader.metric_names(), (std::vector<std::string>{"cpu", "mem"}));
+    EXPECT_EQ(reader.n_metrics(), 2);
+    EXPECT_FALSE(reader.has_timestamps());
+    std::vector<float> values, row;
+    double seconds = 0;
+    while (reader.next(row, seconds)) values.insert(values.end(), row.begin(), row.end());
+    EXPECT_EQ(values, (std::vector<float>{1.5, 2.5, 3.5, 4.5, 5.5, 6.5}));
+    std::stringstream again(pandas_csv);
+    const Error e = error_of([&] { lara::RowReader(again, "stdin", with_timestamp(TimestampColumn::none)); });
+    EXPECT_NE(std::string(e.what()).find("stdin:1:1: field 1 has no name"), std::string::npos) << e.what();
 }
 
 TEST(RowReader, ABlankLineIsAnErrorOnlyOnceARowFollowsIt) {
