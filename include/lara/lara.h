@@ -134,7 +134,8 @@ struct ScoredRow {
 //! Scores a series as its rows arrive (`lara score --data -`), with Detector::score()'s results on
 //! the rows pushed (up to float rounding: a row's window is decoded alone, not in a batch). Rows
 //! come out in order: none until a window of rows has arrived, then those w rows at once (the first
-//! w − 1 take their steps of the first window, as in score()), then each row as it is pushed. A
+//! w − 1 take their steps of the first window, as in score(); context rows are not handed out),
+//! then each row as it is pushed. A
 //! detector retrained with `--recalibrate warmup` holds its rows until its warm-up rows have been
 //! scored, since their scores set the threshold that every row is compared with.
 class StreamScorer {
