@@ -26,6 +26,11 @@ expect_code 0 "score the whole file" "$lara" score --model "$dir/m.lara" --data 
 paste -d, "$dir/scores.csv" <(sed -n '1p;302,$p' "$dir/whole.csv") |
     awk -F, 'NR > 1 { d = $2 - $7; if (d < 0) d = -d; s = ($7 < 0 ? -$7 : $7); if ($1 != $6 || d > 1e-5 * (s > 1 ? s : 1)) bad++ } END { exit bad > 0 }' ||
     fail "--from 300 scores differ from the whole file's"
+for source in file stream; do  # an empty range is the input's problem, from a file or a stream alike
+    if [ $source = file ]; then "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 400 >"$dir/out" 2>"$dir/err"
+    else "$lara" score --model "$dir/m.lara" --data - --from 200 --to 200 <"$dir/data.csv" >"$dir/out" 2>"$dir/err"; fi
+    [ $? -eq 2 ] && grep -q 'holds no rows to score' "$dir/err" || fail "an empty range from a $source: $(cat "$dir/err")"
+done
 [ "$(sed -n 2p "$dir/scores.csv" | cut -d, -f1)" = "300" ] || fail "first index is not the file row 300"
 sed -n 2p "$dir/scores.csv" | grep -Eq '^300,[-0-9.e+]+,[-0-9.e+]+,[01],[0-3];[0-3];[0-3]$' || fail "score row format: $(sed -n 2p "$dir/scores.csv")"
 expect_code 0 "score with metric names" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --top-names
