@@ -1,6 +1,5 @@
 #include "common.h"
 
-#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <utility>
@@ -66,7 +65,7 @@ void add_score(CLI::App& app) {
             if (reader.n_metrics() != detector.model_config().n_metrics)  // said at once, not after the rows before --from
                 throw Error(ErrorKind::data, "stdin: has " + std::to_string(reader.n_metrics()) + " metrics but the model was trained on " +
                                                  std::to_string(detector.model_config().n_metrics));
-            const auto first = std::max<std::int64_t>(0, from - o->data.read.context_rows);
+            const auto first = o->data.read.first_kept();
             StreamScorer scorer(detector, "stdin", reader.metric_names(), first, from - first);
             std::cout.precision(9);
             bool started = false;  // the header goes out with the first rows: an early error leaves no output

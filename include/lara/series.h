@@ -46,6 +46,9 @@ struct ReadOptions {
     std::int64_t context_rows = 0;
     FillPolicy fill = FillPolicy::reject;
     TimestampColumn timestamp = TimestampColumn::detect;
+
+    //! The first data row kept, context rows included.
+    std::int64_t first_kept() const { return from > context_rows ? from - context_rows : 0; }
 };
 
 //! Reads a comma-separated numeric file: one time step per line, an optional header line, an

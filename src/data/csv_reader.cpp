@@ -390,7 +390,7 @@ RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& op
         index_column = s.header && header_names[0].empty() && !s.has_timestamp;
     }
     s.skip = s.has_timestamp || index_column ? 1 : 0;
-    if (s.width <= s.skip) throw Error(ErrorKind::data, s.source + ": no metric columns (the only column is the timestamp)");
+    if (s.width <= s.skip) throw Error(ErrorKind::data, s.source + ": no metric columns (the only column is a timestamp or pandas' index)");
     if (s.header) s.names.assign(header_names.begin() + static_cast<std::ptrdiff_t>(s.skip), header_names.end());
     s.row.resize(s.width - s.skip);
 }
@@ -406,7 +406,7 @@ bool RowReader::has_timestamps() const { return state_->has_timestamp; }
 bool RowReader::next(std::vector<float>& values, double& timestamp) {
     auto& s = *state_;
     const auto from = s.options.from, to = s.options.to;
-    const auto first_kept = std::max<std::int64_t>(0, from - s.options.context_rows);
+    const auto first_kept = s.options.first_kept();
     while (to == -1 || s.rows_read < to) {  // rows from `to` on are not read
         if (!s.pending && !s.next_data_line()) {
             if (from > s.rows_read) fail_past_end(s.source, s.rows_read, from, to);
@@ -430,7 +430,7 @@ Series read_series(const std::string& path, const ReadOptions& options) {
     Series series;
     series.n_metrics = reader.n_metrics();
     series.metric_names = reader.metric_names();
-    series.first_row = std::max<std::int64_t>(0, options.from - options.context_rows);
+    series.first_row = options.first_kept();
     series.source = path;
     std::vector<float> row;
     double seconds = 0.0;
