@@ -135,9 +135,9 @@ struct ScoredRow {
 //! the rows pushed (up to float rounding: a row's window is decoded alone, not in a batch). Rows
 //! come out in order: none until a window of rows has arrived, then those w rows at once (the first
 //! w − 1 take their steps of the first window, as in score(); context rows are not handed out),
-//! then each row as it is pushed. A
-//! detector retrained with `--recalibrate warmup` holds its rows until its warm-up rows have been
-//! scored, since their scores set the threshold that every row is compared with.
+//! then each row as it is pushed. A detector retrained with `--recalibrate warmup` holds its rows
+//! until its warm-up rows have been scored, since their scores set the threshold that every row is
+//! compared with.
 class StreamScorer {
 public:
     //! `source` names the stream in errors; `metric_names`, its header's (or none), are checked
@@ -150,7 +150,7 @@ public:
     std::vector<ScoredRow> push(const std::vector<float>& values);
     //! The end of the stream: the rows still held (a warm-up threshold is then fitted on all the
     //! scores there are, as score() does on a short series). Throws lara::Error (data) when fewer
-    //! than a window of rows arrived.
+    //! than a window of rows arrived, or none after the context rows.
     std::vector<ScoredRow> finish();
 
 private:

@@ -151,12 +151,13 @@ std::string quoted(std::string_view text) {
     return out + (text.size() > max_shown ? "...\"" : "\"");
 }
 
-std::size_t column(std::string_view line, std::size_t offset) {
-    std::size_t column = 1;
-    for (std::size_t i = 0; i < offset && i < line.size(); ++i)
-        if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) ++column;
-    return column;
+std::size_t code_points(std::string_view text) {
+    std::size_t count = 0;
+    for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
+    return count;
 }
+
+std::size_t column(std::string_view line, std::size_t offset) { return code_points(line.substr(0, offset)) + 1; }
 
 }  // namespace core
 }  // namespace lara

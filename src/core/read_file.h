@@ -23,8 +23,10 @@ std::string read_text_file(const std::string& path, ErrorKind kind);
 //! one-line file must not flood the terminal), control characters such as a NUL or tab as \xNN.
 std::string quoted(std::string_view text);
 
-//! The 1-based column at which an error shows byte `offset` of `line`: characters are counted, not
-//! bytes, so UTF-8 continuation bytes are skipped.
+//! The characters (code points) of UTF-8 `text`: its bytes less the continuation bytes.
+std::size_t code_points(std::string_view text);
+
+//! The 1-based column at which an error shows byte `offset` of `line`: characters are counted, not bytes.
 std::size_t column(std::string_view line, std::size_t offset);
 
 }  // namespace lara::core

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/read_file.h"
 #include "lara/error.h"
 
 namespace lara::eval {
@@ -57,9 +58,7 @@ std::string escape(const std::string& text) {
 // There is no font metrics here: sans-serif glyphs average about 0.6 em, and a character is a code
 // point, not a UTF-8 byte.
 double text_width(const std::string& text, double font_size) {
-    std::size_t chars = 0;
-    for (char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return 0.6 * font_size * static_cast<double>(chars);
+    return 0.6 * font_size * static_cast<double>(core::code_points(text));
 }
 
 // anchor: "start", "middle" or "end"; extra: more attributes, each with a leading space.
