@@ -1,4 +1,6 @@
 // lara: the command line. Only a client of the public headers; every subcommand is in its own file.
+#include <signal.h>
+
 #include <algorithm>
 #include <cstring>
 #include <iostream>
@@ -7,6 +9,7 @@
 #include <string>
 
 #include "common.h"
+#include "lara/files.h"
 
 namespace {
 
@@ -37,9 +40,32 @@ std::string with_option_name(const std::string& message) {
     return found == options.end() ? message : message + " (option " + found->second + ")";
 }
 
+//! Ctrl-C or a kill during a write leaves no PATH.tmp-N beside an output; the process then dies of
+//! the signal as it would have (exit status 128 + N in a shell).
+void remove_temporary_files_and_die(int signal_number) {
+    lara::remove_temporary_files();
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+}
+
+//! For SIGINT, SIGTERM and SIGHUP, unless the signal was ignored when lara started (nohup, a
+//! shell's background job), which it stays.
+void remove_temporary_files_on_signals() {
+    for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+        struct sigaction current {};
+        if (::sigaction(signal_number, nullptr, &current) != 0 || current.sa_handler == SIG_IGN) continue;
+        struct sigaction handler {};
+        handler.sa_handler = remove_temporary_files_and_die;
+        sigemptyset(&handler.sa_mask);
+        handler.sa_flags = SA_RESTART;
+        ::sigaction(signal_number, &handler, nullptr);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    remove_temporary_files_on_signals();
     CLI::App app{"lara: anomaly detection on multivariate time series, retrained in milliseconds when the normal pattern changes"};
     app.set_version_flag("--version", std::string("lara ") + lara::version());
     app.require_subcommand(1);

@@ -14,6 +14,12 @@ namespace lara {
 //! temporary file is removed and Error(ErrorKind::output) names PATH and the system's reason.
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
+//! Removes the PATH.tmp-N files that write_file_atomically calls are writing at this moment, so
+//! that a program killed by a signal leaves none behind: async-signal-safe, for a SIGINT or SIGTERM
+//! handler (the `lara` program installs one). A write whose file it removed fails with
+//! Error(ErrorKind::output); PATH is never touched.
+void remove_temporary_files() noexcept;
+
 //! Throws Error(ErrorKind::output) where write_file_atomically(PATH, …) would fail before writing
 //! a byte: PATH is a directory, or the folder its file would go in (through any links) is missing
 //! or not writable. A long run checks its output first, so that it does not end in a lost write.

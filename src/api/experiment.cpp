@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/experiment_figures.h"
+#include "api/experiment_lock.h"
 #include "api/experiment_plan.h"
 #include "api/experiment_report.h"
 #include "core/read_file.h"
@@ -341,14 +342,18 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     const auto settings = settings_json(plan);
     const auto settings_path = plan.out / "experiment.json";
     std::string started_by;  // another version that began this folder
-    // Settings guard finished entities; a run that failed before finishing any leaves none to guard.
+    ExperimentLock lock(plan.out);
+    // Settings guard finished entities and runs under way; a run that failed before finishing any
+    // entity, with none running now, leaves nothing to guard.
     const bool has_results = std::any_of(fs::directory_iterator(entity_dir), fs::directory_iterator(),
                                          [](const fs::directory_entry& e) { return e.path().extension() == ".csv"; });
-    if (fs::exists(settings_path) && has_results) {
+    if (fs::exists(settings_path) && (has_results || lock.others_running())) {
         const auto before = core::read_whole_file(settings_path.string(), ErrorKind::data);
         if (const auto changed = settings_changed(before, settings); !changed.empty())
-            throw Error(ErrorKind::usage, plan.out.string() + " holds results of other settings (" + changed +
-                                              "; see its experiment.json); choose another output folder or delete it");
+            throw Error(ErrorKind::usage, has_results ? plan.out.string() + " holds results of other settings (" + changed +
+                                                            "; see its experiment.json); choose another output folder or delete it"
+                                                      : "another lara experiment with other settings is writing to " + plan.out.string() + " (" +
+                                                            changed + "; see its experiment.json); choose another output folder");
         if (const auto made_by = made_by_of(before); made_by != nlohmann::json::parse(settings)["made_by"]) {
             started_by = made_by.is_string() ? made_by.get<std::string>() : "an earlier lara that did not record its version";
             if (log)
@@ -358,6 +363,7 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     } else {
         write_file_atomically(settings_path.string(), settings);
     }
+    lock.end_turn();
 
     ExperimentReport report;
     std::vector<std::size_t> todo;  // indices into plan.entities

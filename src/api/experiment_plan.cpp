@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -85,6 +86,28 @@ std::string joined(const std::vector<std::string>& items, const std::string& sep
     return out;
 }
 
+namespace {
+
+//! A retraining setting that no chosen method would use is refused, as `lara retrain` refuses an
+//! option its method ignores: the run would be recorded, and read, as if it had used it. Settings
+//! left at their defaults are not checked (the spec cannot tell them from ones not given).
+void refuse_settings_no_method_uses(const ExperimentSpec& s) {
+    const RetrainConfig defaults;
+    const auto any = [&s](const std::function<bool(const std::string&)>& uses) { return std::any_of(s.methods.begin(), s.methods.end(), uses); };
+    const bool retrains = any(is_retrain_method);
+    const bool ruminates = any([](const std::string& m) { return m == "lara" || m == "lara-z-only" || m == "lara-mlp"; });
+    if (s.retrain.recalibrate != defaults.recalibrate && !retrains)
+        throw Error(ErrorKind::usage, "experiment settings: recalibrate: no chosen method retrains a model (methods " + joined(s.methods) + ")");
+    if (s.retrain.proposal != defaults.proposal && !ruminates)
+        throw Error(ErrorKind::usage, "experiment settings: proposal: no chosen method has a ruminate block (lara, lara-z-only, lara-mlp; methods " +
+                                          joined(s.methods) + ")");
+    if (s.retrain.newton_steps != defaults.newton_steps && !(ruminates && s.retrain.proposal == "laplace"))
+        throw Error(ErrorKind::usage, "experiment settings: newton_steps: only the laplace proposal of lara, lara-z-only or lara-mlp takes Newton steps "
+                                      "(proposal " + s.retrain.proposal + ", methods " + joined(s.methods) + ")");
+}
+
+}  // namespace
+
 ExperimentPlan make_plan(const ExperimentSpec& spec) {
     ExperimentPlan plan;
     plan.spec = spec;
@@ -131,6 +154,7 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
         if (std::find(unique.begin(), unique.end(), method) == unique.end()) unique.push_back(method);
     }
     s.methods = unique;
+    refuse_settings_no_method_uses(s);
 
     const fs::path dataset = s.dataset;
     if (!fs::is_directory(dataset)) throw Error(ErrorKind::data, s.dataset + ": no such data set folder");

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +18,40 @@
 namespace lara {
 namespace fs = std::filesystem;
 namespace {
+
+//! The temporary files being written, where a signal handler can find them: fixed slots of plain
+//! characters, since a handler may neither allocate nor lock. A path that finds no free slot (more
+//! than 64 writes at once) is written all the same, only not removed on a signal.
+struct PendingFile {
+    std::atomic<bool> taken{false}, ready{false};
+    char path[4096];
+};
+std::array<PendingFile, 64> pending_files;
+
+class PendingRegistration {
+public:
+    explicit PendingRegistration(const std::string& path) {
+        if (path.size() >= sizeof(PendingFile::path)) return;
+        for (auto& slot : pending_files) {
+            if (bool free = false; slot.taken.compare_exchange_strong(free, true)) {
+                std::memcpy(slot.path, path.c_str(), path.size() + 1);
+                slot.ready.store(true);
+                slot_ = &slot;
+                return;
+            }
+        }
+    }
+    PendingRegistration(const PendingRegistration&) = delete;
+    PendingRegistration& operator=(const PendingRegistration&) = delete;
+    ~PendingRegistration() {
+        if (!slot_) return;
+        slot_->ready.store(false);
+        slot_->taken.store(false);
+    }
+
+private:
+    PendingFile* slot_ = nullptr;
+};
 
 //! Writes all of `bytes` to `fd`; false (errno set) on failure.
 bool write_all(int fd, const std::string& bytes) {
@@ -90,6 +126,7 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
     temp += ".tmp-" + std::to_string(std::random_device{}());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) fail(path, "create a file beside it", errno);
+    const PendingRegistration registration(temp.string());
     // A replaced file keeps its permissions (say 0600 on a private model), not the umask's.
     if (struct stat existing {}; ::stat(target.c_str(), &existing) == 0) ::fchmod(fd, existing.st_mode & 07777);
     // fsync before the rename: after a crash the name points at the old bytes or all of the new.
@@ -110,6 +147,11 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
         ::fsync(dir);
         ::close(dir);
     }
+}
+
+void remove_temporary_files() noexcept {
+    for (auto& slot : pending_files)
+        if (slot.ready.load()) ::unlink(slot.path);
 }
 
 namespace core {

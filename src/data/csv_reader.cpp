@@ -371,6 +371,17 @@ RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& op
     std::vector<std::string> header_names;
     if (s.header)
         for (const Field& field : s.fields) header_names.emplace_back(field.text);
+    // Names kept with their quotes or a leading "# " would match no other file's header, and the
+    // check of column order against the model's names would pass files in any order.
+    for (std::size_t i = 0; s.header && i < s.fields.size(); ++i) {
+        const std::string_view name = s.fields[i].text;
+        if (!name.empty() && (name.front() == '"' || name.front() == '\''))
+            fail_at({s.source, 1, s.line}, s.fields[i].offset,
+                    "the header's " + field_name(i) + " is quoted, and quoted fields are not read: remove the quotes "
+                    "(R: write.csv(x, quote = FALSE); pandas writes none)");
+        if (i == 0 && s.comment_first)
+            fail_at({s.source, 1, s.line}, 0, "line 1 is a comment, and comment lines are not read: a header names the columns without '#'");
+    }
     // An empty first name is pandas' index (to_csv's default): as a metric, its row counter would
     // run past its training range on new data and dominate the scores.
     if (s.header && options.timestamp == TimestampColumn::none && header_names[0].empty())

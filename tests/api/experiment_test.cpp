@@ -1,3 +1,7 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/experiment_plan.h"
 #include "lara/experiment.h"
 #include "lara/lara.h"
 #include "support/test_support.h"
@@ -245,6 +250,31 @@ TEST_F(ExperimentTest, ShiftWritesEveryRowAndSummaryThenResumes) {
     expect_error(spec, lara::ErrorKind::usage, "other settings (seeds 2 → 1;");
 }
 
+TEST_F(ExperimentTest, ARunWithOtherSettingsIsRefusedWhileAnotherWritesToTheFolder) {
+    auto spec = small_spec("overlapping");
+    spec.entities = {"alpha"};
+    spec.methods = {"old"};
+    spec.seeds = 1;
+    const auto first = lara::run_experiment(spec);
+    ASSERT_EQ(first.computed, (std::vector<std::string>{"alpha"}));
+    // As while a run is under way that has not finished an entity yet: its settings, no results,
+    // and the folder held, as run_experiment holds it while it runs.
+    fs::remove(fs::path(spec.out) / "entities" / "alpha.csv");
+    const int folder = ::open(spec.out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(folder, 0);
+    ASSERT_EQ(::flock(folder, LOCK_SH), 0);
+    auto other = spec;
+    other.seeds = 2;
+    expect_error(other, lara::ErrorKind::usage, "another lara experiment with other settings is writing to " + spec.out + " (seeds 1 → 2;");
+    // The same settings may share the folder (a data set split over runs).
+    EXPECT_EQ(lara::run_experiment(spec).computed, (std::vector<std::string>{"alpha"}));
+    fs::remove(fs::path(spec.out) / "entities" / "alpha.csv");
+    ::close(folder);
+    // Once no run holds it and no results are left, there is nothing to guard: other settings start afresh.
+    EXPECT_EQ(lara::run_experiment(other).computed, (std::vector<std::string>{"alpha"}));
+    EXPECT_NE(read_file((fs::path(spec.out) / "experiment.json").string()).find("\"seeds\": 2"), std::string::npos);
+}
+
 TEST_F(ExperimentTest, AnEntityWithoutLabelledScoredRowsLeavesRecallAndWhatFollowsUndefined) {
     auto spec = small_spec("unlabelled-rows");
     spec.entities = {"alpha", "alpha"};  // named twice, run once
@@ -374,6 +404,21 @@ TEST_F(ExperimentTest, BadSpecsNameTheProblem) {
     spec.entities = {"gamma"};
     expect_error(spec, lara::ErrorKind::usage, "unknown entity \"gamma\"");
     spec.entities = {};
+    // Retraining settings that no chosen method would use, as `lara retrain` refuses them.
+    spec.methods = {"old", "full"};
+    spec.retrain.recalibrate = "warmup";
+    expect_error(spec, lara::ErrorKind::usage, "recalibrate: no chosen method retrains a model (methods old, full)");
+    spec.methods = {"old", "finetune", "lara-x-only"};
+    EXPECT_NO_THROW(lara::make_plan(spec));
+    spec.retrain.proposal = "prior";
+    expect_error(spec, lara::ErrorKind::usage, "proposal: no chosen method has a ruminate block");
+    spec.methods = {"lara-z-only"};
+    spec.retrain.newton_steps = 3;
+    expect_error(spec, lara::ErrorKind::usage, "newton_steps: only the laplace proposal");
+    spec.retrain.proposal = "laplace";
+    EXPECT_NO_THROW(lara::make_plan(spec));
+    spec.retrain = {};
+    spec.methods = {};
     spec.dataset = dir_->file("nowhere");
     expect_error(spec, lara::ErrorKind::data, "no such data set folder");
 

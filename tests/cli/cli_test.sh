@@ -237,5 +237,22 @@ expect_code 2 "experiment past the end of the test file" "$lara" experiment --da
 expect_code 0 "experiment again in that folder" "$lara" experiment --dataset "$dir/set" --protocol standard --new-rows 43 \
     --eval-from 60 --methods old --epochs 1 --out "$dir/exp3" --quiet
 
+# A signal while an output is being written (injected by strace at the temporary file's fsync):
+# the old file stays, no PATH.tmp-N is left beside it, and the exit is the signal's.
+if command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null; then
+    for sig in INT TERM; do
+        cp "$dir/scores.csv" "$dir/kept.csv"
+        strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:signal=SIG$sig \
+            "$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --out "$dir/kept.csv" >/dev/null 2>&1
+        code=$?
+        [ "$code" -eq $((128 + $(kill -l $sig))) ] || fail "score stopped by SIG$sig mid-write: exit $code"
+        cmp -s "$dir/scores.csv" "$dir/kept.csv" || fail "SIG$sig mid-write changed the output"
+        left=$(ls "$dir" | grep '^kept\.csv\.tmp-')
+        [ -z "$left" ] || fail "SIG$sig mid-write left $left"
+    done
+else
+    echo "SKIP: strace cannot run here; a run stopped by a signal mid-write is not checked"
+fi
+
 [ "$failures" -eq 0 ] && echo "cli: all checks passed"
 exit $((failures > 0))

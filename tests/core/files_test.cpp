@@ -1,5 +1,7 @@
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -77,4 +79,32 @@ TEST(WriteFileAtomically, AReplacedFileKeepsItsPermissions) {
     EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
     std::ifstream in(path);
     EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "new");
+}
+
+TEST(WriteFileAtomically, RemovingTheTemporaryFilesMidWriteLeavesNeitherThemNorTheTarget) {
+    lara::test::TempDir dir;
+    const std::string bytes(64u << 20, 'x');  // long enough to be caught mid-write
+    std::atomic<bool> done{false}, removed{false};
+    std::thread handler([&] {  // does what lara's signal handler does, once the temporary file is there
+        while (!done && !removed) {
+            for (const auto& entry : fs::directory_iterator(dir.path()))
+                if (entry.path().filename().string().rfind("out.csv.tmp-", 0) == 0) {
+                    lara::remove_temporary_files();
+                    removed = true;
+                }
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    });
+    std::string error;
+    try {
+        lara::write_file_atomically(dir.file("out.csv"), bytes);
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::output);
+        error = e.what();
+    }
+    done = true;
+    handler.join();
+    ASSERT_TRUE(removed) << "the temporary file was never seen";
+    EXPECT_NE(error.find("out.csv: cannot move the file into place"), std::string::npos) << error;
+    EXPECT_TRUE(fs::is_empty(dir.path())) << "a file was left";
 }

@@ -322,6 +322,21 @@ TEST(CsvReader, SaysWhatAFieldThatIsNoNumberMostLikelyIs) {
     EXPECT_LT(message("a,b\n1," + long_field + "\n").size(), 200u);
 }
 
+TEST(CsvReader, AQuotedHeaderOrACommentAsLineOneIsRefusedNotKeptAsNames) {
+    // Names with their quotes would match no model's names, and order checks would pass any order.
+    const Error quoted = data_error("r.csv", "\"a\",\"b\",\"c\"\n1,2,3\n");
+    EXPECT_NE(std::string(quoted.what()).find("r.csv:1:1: the header's field 1 is quoted, and quoted fields are not read"), std::string::npos)
+        << quoted.what();
+    const Error later = data_error("r.csv", "a,'b',c\n1,2,3\n");
+    EXPECT_NE(std::string(later.what()).find("r.csv:1:3: the header's field 2 is quoted"), std::string::npos) << later.what();
+    const Error comment = data_error("c.csv", "# a,b,c\n1,2,3\n");
+    EXPECT_NE(std::string(comment.what()).find("c.csv:1:1: line 1 is a comment"), std::string::npos) << comment.what();
+    // A name with a quote or '#' inside it is a name.
+    lara::test::TempDir dir;
+    const auto series = lara::read_series(dir.write("ok.csv", "a#1,b\"2\n1,2\n"));
+    EXPECT_EQ(series.metric_names, (std::vector<std::string>{"a#1", "b\"2"}));
+}
+
 TEST(CsvReader, ColumnsCountCharactersNotBytes) {
     // "°,2" is 4 bytes but 3 characters; the missing third field would start at character 4.
     const Error e = data_error("u.csv", "a,b,c\n°,2\n");

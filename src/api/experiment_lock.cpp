@@ -1,0 +1,65 @@
+#include "api/experiment_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "lara/error.h"
+
+namespace lara {
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& path, const char* what, int error_number) {
+    throw Error(ErrorKind::output, path.string() + ": cannot " + what + " (" + std::strerror(error_number) + ")");
+}
+
+int open_to_lock(const std::filesystem::path& path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0666);
+    if (fd < 0) fail(path, "open it to lock it", errno);
+    return fd;
+}
+
+//! flock(2) that waits through signals; false where `operation` has LOCK_NB and another holds it.
+bool lock(int fd, int operation, const std::filesystem::path& path) {
+    while (::flock(fd, operation) != 0) {
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK && (operation & LOCK_NB)) return false;
+        fail(path, "lock it", errno);
+    }
+    return true;
+}
+
+}  // namespace
+
+ExperimentLock::ExperimentLock(const std::filesystem::path& folder) {
+    try {
+        turn_ = open_to_lock(folder / ".lock", O_RDWR | O_CREAT);
+        lock(turn_, LOCK_EX, folder / ".lock");
+        folder_ = open_to_lock(folder, O_RDONLY | O_DIRECTORY);
+        // Every run takes its shared lock during its turn, so no other can take one between the two calls.
+        others_running_ = !lock(folder_, LOCK_EX | LOCK_NB, folder);
+        lock(folder_, LOCK_SH, folder);
+    } catch (...) {
+        release();
+        throw;
+    }
+}
+
+void ExperimentLock::end_turn() {
+    if (turn_ < 0) return;
+    ::close(turn_);  // closing drops the lock
+    turn_ = -1;
+}
+
+void ExperimentLock::release() {
+    end_turn();
+    if (folder_ >= 0) ::close(folder_);
+    folder_ = -1;
+}
+
+ExperimentLock::~ExperimentLock() { release(); }
+
+}  // namespace lara
