@@ -9,27 +9,32 @@ namespace {
 
 //! An option that the chosen method or ablation would ignore is refused: a run that silently did
 //! something else than asked (say --samples with --method finetune) would be measured as if it had.
+//! An infinite ridge keeps its map the identity: that stage is not fitted, as with --no-fit-z/x.
 void refuse_options_that_do_not_apply(const CLI::App& cmd, const RetrainConfig& config) {
-    const bool lara = config.method == "lara", ruminates = lara && config.ruminate && config.fit_z;
+    const bool lara = config.method == "lara";
+    const bool fits_z = lara && config.fit_z && !std::isinf(config.ridge_z), fits_x = lara && config.fit_x && !std::isinf(config.ridge_x);
+    const bool ruminates = fits_z && config.ruminate;
+    const char* ruminate_block = "the ruminate block (--method lara with M_z fitted: without --no-ruminate, --no-fit-z or --ridge-z inf)";
     const struct {
         const char* option;
         bool applies;
         const char* when;
     } rules[] = {
-        {"--restored", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
-        {"--samples", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
-        {"--proposal", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
-        {"--ruminated-windows", ruminates, "the ruminate block (--method lara, without --no-ruminate or --no-fit-z)"},
+        {"--restored", ruminates, ruminate_block},
+        {"--samples", ruminates, ruminate_block},
+        {"--proposal", ruminates, ruminate_block},
+        {"--ruminated-windows", ruminates, ruminate_block},
         {"--newton-steps", ruminates && config.proposal == "laplace", "the ruminate block's --proposal laplace"},
-        {"--no-ruminate", lara && config.fit_z, "--method lara with M_z fitted"},
+        {"--no-ruminate", fits_z, "--method lara with M_z fitted (without --no-fit-z or --ridge-z inf)"},
         {"--ridge-z", lara && config.fit_z, "--method lara with M_z fitted"},
         {"--ridge-x", lara && config.fit_x, "--method lara with M_x fitted"},
-        {"--x-map", lara && config.fit_x, "--method lara with M_x fitted"},
-        {"--ridge-bias", lara, "--method lara"},
-        {"--solver", lara, "--method lara"},
+        {"--x-map", fits_x, "--method lara with M_x fitted (without --no-fit-x or --ridge-x inf)"},
+        {"--ridge-bias", fits_z || fits_x, "--method lara with a map fitted"},
+        {"--solver", fits_z || fits_x, "--method lara with a map fitted"},
         {"--no-fit-z", lara, "--method lara"},
         {"--no-fit-x", lara, "--method lara"},
-        {"--loss-curve", lara && config.solver == "iterative", "--method lara --solver iterative (the exact solver has no iterations)"},
+        {"--loss-curve", (fits_z || fits_x) && config.solver == "iterative",
+         "--method lara --solver iterative with a map fitted (the exact solver has no iterations)"},
         {"--baseline-epochs", config.method == "finetune" || config.method == "scratch", "--method finetune or scratch"},
         {"--warmup-rows", config.recalibrate == "warmup", "--recalibrate warmup"},
         // Only the ruminate block and the baselines' training draw random numbers.
@@ -89,7 +94,6 @@ void add_retrain(CLI::App& app) {
     add_seed_option(*cmd, o->config.seed);
     add_threads_option(*cmd, o->threads);
     cmd->callback([o, cmd] {
-        refuse_options_that_do_not_apply(*cmd, o->config);
         set_threads(o->threads);
         auto parse_ridge = [](const std::string& text, const char* flag) {
             try {
@@ -102,6 +106,7 @@ void add_retrain(CLI::App& app) {
         };
         o->config.ridge_z = parse_ridge(o->ridge_z, "--ridge-z");
         o->config.ridge_x = parse_ridge(o->ridge_x, "--ridge-x");
+        refuse_options_that_do_not_apply(*cmd, o->config);
         check_output_path(o->out, {o->data.path});  // --out may be --model: retraining in place
         check_output_path(o->curve, {o->data.path, o->model, o->out});
         const auto old = Detector::load(o->model);

@@ -28,7 +28,10 @@ ReadOptions DataOptions::options() const {
     return options;
 }
 
-Series DataOptions::load() const { return read_series(path, options()); }
+Series DataOptions::load() const {
+    if (path == "-") throw Error(ErrorKind::usage, "--data -: only score reads standard input; give a file");
+    return read_series(path, options());
+}
 
 void add_threads_option(CLI::App& command, int& threads) {
     command.add_option("--threads", threads, "LibTorch's intra-op and OpenBLAS's threads (0: their defaults)")

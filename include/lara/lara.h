@@ -68,8 +68,11 @@ struct RetrainReport {
     std::int64_t n_rows = 0, n_windows = 0;
     double ruminate_ms = 0, fit_ms = 0, recalibrate_ms = 0, total_ms = 0;
     std::int64_t peak_rss_bytes = 0;
-    double objective_z = 0, objective_x = 0;  // LARA: the convex objectives at their optimum
-    double ess_mean = 0, ess_min = 0;         // LARA: effective sample size of the ruminate block
+    // LARA: the convex objectives at their optimum, and the ruminate block's effective sample
+    // size; NaN (null in to_json()) for a stage not fitted (an infinite ridge, fit_z or fit_x off)
+    // and where no window was ruminated.
+    double objective_z = 0, objective_x = 0;
+    double ess_mean = 0, ess_min = 0;
     std::int64_t n_ruminated = 0;             // LARA: windows that went through it
     std::int64_t newton_steps = 0;            // LARA, laplace proposal: Newton steps taken to the target's mode
     std::int64_t iterations = 0;              // LARA with the iterative solver

@@ -40,9 +40,10 @@ void check_series(const Series& series) {
 
 torch::Tensor normalised(const data::Normalizer& normalizer, const Series& series, std::int64_t window) {
     const auto values = normalizer.transform(series);
+    if (series.n_rows == 0) throw Error(ErrorKind::data, series.source + ": the row range holds no rows");
     if (series.n_rows < window)
-        throw Error(ErrorKind::data, series.source + ": " + std::to_string(series.n_rows) +
-                                         " rows are fewer than one window (" + std::to_string(window) + ")");
+        throw Error(ErrorKind::data, series.source + ": " + std::to_string(series.n_rows) + (series.n_rows == 1 ? " row is" : " rows are") +
+                                         " fewer than one window (" + std::to_string(window) + ")");
     return to_tensor(values, series.n_rows, series.n_metrics);
 }
 

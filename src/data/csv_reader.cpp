@@ -291,6 +291,7 @@ struct RowReader::State {
     bool comment_first = false;      // line 1 starts with '#'
     std::vector<std::string> names;
     std::vector<float> row;          // the last row's values, which forward fill repeats
+    std::vector<bool> has_value;     // per metric: whether `row` holds a value read from the file
     std::int64_t rows_read = 0;      // data rows parsed so far
     bool pending = false;            // `line` is a data row not yet parsed (read ahead after a header)
 
@@ -315,6 +316,21 @@ struct RowReader::State {
     }
     //! The next data row into `line`; false at the end of the stream.
     bool next_data_line() { return read_line() && (!is_blank(line) || blank_tail()); }
+
+    //! A row before the range (and its context rows) is not checked, as rows after it are not
+    //! read: a bad cell there must not refuse a range without it. Its good values are kept, for
+    //! forward fill to repeat into the range's first row.
+    void remember(const std::string_view text) {
+        split_fields(text, fields);
+        if (fields.size() != width) return;
+        for (std::size_t i = skip; i < width; ++i) {
+            double value = 0.0;
+            if (parse_double(fields[i].text, value) && std::isfinite(value) && std::fabs(value) <= std::numeric_limits<float>::max()) {
+                row[i - skip] = static_cast<float>(value);
+                has_value[i - skip] = true;
+            }
+        }
+    }
 
     //! Parses `line`, data row r, into `row` and `seconds`.
     void parse(std::int64_t r, double& seconds) {
@@ -347,11 +363,13 @@ struct RowReader::State {
                 if (options.fill == FillPolicy::reject)
                     fail_at(at, field.offset, what + " (use --fill forward to repeat the previous row's value)");
                 if (r == 0) fail_at(at, field.offset, what + " on the first data row, so there is nothing to fill forward");
+                if (!has_value[i - skip]) fail_at(at, field.offset, what + ", and no row before it has a value to fill forward");
                 continue;  // row[] still holds this metric's previous value
             }
             if (std::fabs(value) > std::numeric_limits<float>::max())
                 fail_at(at, field.offset, field_name(i) + " does not fit in a 32-bit float: " + quoted(field.text));
             row[i - skip] = static_cast<float>(value);
+            has_value[i - skip] = true;
         }
     }
 };
@@ -404,6 +422,7 @@ RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& op
     if (s.width <= s.skip) throw Error(ErrorKind::data, s.source + ": no metric columns (the only column is a timestamp or pandas' index)");
     if (s.header) s.names.assign(header_names.begin() + static_cast<std::ptrdiff_t>(s.skip), header_names.end());
     s.row.resize(s.width - s.skip);
+    s.has_value.assign(s.width - s.skip, false);
 }
 
 RowReader::~RowReader() = default;
@@ -425,11 +444,13 @@ bool RowReader::next(std::vector<float>& values, double& timestamp) {
         }
         s.pending = false;
         const std::int64_t r = s.rows_read++;
-        s.parse(r, timestamp);
-        if (r >= first_kept) {
-            values = s.row;
-            return true;
+        if (r < first_kept) {
+            s.remember(s.line);
+            continue;
         }
+        s.parse(r, timestamp);
+        values = s.row;
+        return true;
     }
     return false;
 }

@@ -12,8 +12,9 @@
 namespace lara::retrain {
 namespace {
 
-RidgeOptions ridge_options(const RetrainConfig& config, double ridge, bool diagonal) {
+RidgeOptions ridge_options(const RetrainConfig& config, double ridge, bool diagonal, const char* name) {
     RidgeOptions options;
+    options.name = std::string("retrain config: ") + name;
     options.ridge = ridge;
     options.diagonal = diagonal;
     options.bias_weight = config.ridge_bias;
@@ -78,7 +79,10 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
     const auto ruminated = evenly_spaced(windows.size(0), config.ruminated_windows);
     const auto u_z = u.index_select(0, ruminated);
     torch::Tensor z_tilde = u_z;
-    if (config.ruminate && config.fit_z) {
+    // An infinite ridge keeps a map the identity: that stage is not fitted, and without M_z the
+    // ruminate block has nothing to guide.
+    const bool fits_z = config.fit_z && !std::isinf(config.ridge_z), fits_x = config.fit_x && !std::isinf(config.ridge_x);
+    if (config.ruminate && fits_z) {
         RuminateOptions options;
         options.n_restored = config.n_restored;
         options.n_samples = config.n_samples;
@@ -100,23 +104,24 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
         return fit;
     }
     AffineMap z_new = AffineMap::identity(mc.latent);
-    if (config.fit_z) {
-        const auto stage = fit_ridge(u_z, z_tilde, ridge_options(config, config.ridge_z, false));
+    if (fits_z) {
+        const auto stage = fit_ridge(u_z, z_tilde, ridge_options(config, config.ridge_z, false, "ridge_z"));
         z_new = stage.map;
         fit.objective_z = stage.objective;
         fit.iterations += stage.iterations;
         fit.converged = fit.converged && stage.converged;
         fit.loss_curve_z = stage.loss_curve;
     }
-    const bool over_window = config.x_map == "window";
+    // An identity over the window would only make the model file larger.
+    const bool over_window = fits_x && config.x_map == "window";
     AffineMap x_new = AffineMap::identity(over_window ? mc.window * mc.n_metrics : mc.n_metrics);
-    if (config.fit_x) {
+    if (fits_x) {
         // Stage 2 with M_z fixed: x̃ = current decoder mean at the adjusted latent.
         const auto x_tilde = current.decode(z_new.apply(u)).mean;
         const auto flat = over_window ? std::vector<std::int64_t>{-1, mc.window * mc.n_metrics}
                                       : std::vector<std::int64_t>{-1, mc.n_metrics};
         const auto stage = fit_ridge(x_tilde.reshape(flat), windows.reshape(flat),
-                                     ridge_options(config, config.ridge_x, config.x_map == "diagonal"));
+                                     ridge_options(config, config.ridge_x, config.x_map == "diagonal", "ridge_x"));
         x_new = stage.map;
         fit.objective_x = stage.objective;
         fit.iterations += stage.iterations;

@@ -3,6 +3,8 @@
 // the baselines finetune and scratch. (renorm changes only the normaliser; see api/detector.)
 #pragma once
 
+#include <cmath>
+
 #include <vector>
 
 #include "lara/config.h"
@@ -14,8 +16,9 @@ struct LaraFit {
     explicit LaraFit(AdjustedModel start) : model(std::move(start)) {}
     AdjustedModel model;
     double ruminate_ms = 0, fit_ms = 0;
-    double objective_z = 0, objective_x = 0;   // f at the optimum of each stage
-    double ess_mean = 0, ess_min = 0;          // effective sample size over the ruminated windows
+    // NaN where a stage was not fitted (an infinite ridge, --no-fit-z/x) or nothing was ruminated.
+    double objective_z = std::nan(""), objective_x = std::nan("");  // f at the optimum of each stage
+    double ess_mean = std::nan(""), ess_min = std::nan("");         // effective sample size over the ruminated windows
     std::int64_t newton_steps = 0;             // laplace proposal: steps taken to the target's mode
     std::int64_t n_ruminated = 0;              // windows that went through the ruminate block
     std::int64_t iterations = 0;               // iterative solver only, both stages

@@ -14,10 +14,10 @@ struct Quadratic {
     torch::Tensor G, R;  // [batch, p, p], [batch, p, q], float64
     double c = 0;
 
-    double value(const torch::Tensor& X) const {
-        return (X * torch::matmul(G, X)).sum().item<double>() - 2.0 * (X * R).sum().item<double>() + c;
-    }
-    torch::Tensor gradient(const torch::Tensor& X) const { return 2.0 * (torch::matmul(G, X) - R); }
+    //! f and ∇f at X from G·X: this expanded form cancels for a large ρ (c holds ρn), so the
+    //! reported objective is computed from the definition instead (ridge_objective).
+    double value_from(const torch::Tensor& X, const torch::Tensor& GX) const { return (X * (GX - 2.0 * R)).sum().item<double>() + c; }
+    torch::Tensor gradient_from(const torch::Tensor& GX) const { return 2.0 * (GX - R); }
 };
 
 Quadratic build(const torch::Tensor& u_in, const torch::Tensor& v_in, const RidgeOptions& options) {
@@ -47,27 +47,41 @@ Quadratic build(const torch::Tensor& u_in, const torch::Tensor& v_in, const Ridg
     return q;
 }
 
+//! The map of X, in float64.
 AffineMap to_map(const torch::Tensor& X, std::int64_t n, bool diagonal) {
-    if (!diagonal) return {X[0].narrow(0, 0, n).t().to(torch::kFloat32).contiguous(), X[0][n].to(torch::kFloat32).contiguous()};
-    return {torch::diag(X.select(1, 0).select(1, 0)).to(torch::kFloat32), X.select(1, 1).select(1, 0).to(torch::kFloat32).contiguous()};
+    if (!diagonal) return {X[0].narrow(0, 0, n).t().contiguous(), X[0][n].contiguous()};
+    return {torch::diag(X.select(1, 0).select(1, 0)), X.select(1, 1).select(1, 0).contiguous()};
 }
 
-torch::Tensor accelerated_descent(const Quadratic& q, const RidgeOptions& options, RidgeFit& fit) {
+//! X of the identity map, the prior the ridge pulls towards.
+torch::Tensor prior_of(const Quadratic& q, std::int64_t n, bool diagonal) {
+    const auto options = q.R.options();
+    if (!diagonal) return torch::cat({torch::eye(n, options), torch::zeros({1, n}, options)}, 0).unsqueeze(0);
+    return torch::stack({torch::ones({n}, options), torch::zeros({n}, options)}, 1).unsqueeze(2);
+}
+
+//! Nesterov's method from the prior, with one product by G an iteration: G·Y follows from G·X of
+//! this iteration and the last, Y being their combination, so the gradient at Y, the value and the
+//! gradient at X (the loss curve and the stopping test) cost no other. Starting at the prior
+//! makes the first gradient, and so the stopping test, independent of ρ, which cancels there.
+torch::Tensor accelerated_descent(const Quadratic& q, const torch::Tensor& prior, const RidgeOptions& options, RidgeFit& fit) {
     // Step 1/L with L = 2 λ_max(G); the Hessian 2G ⪰ 2 min(ρ, ρβ) I gives the strong-convexity momentum.
     const double L = 2.0 * torch::linalg::eigvalsh(q.G, "L").max().item<double>();
     const double mu = 2.0 * options.ridge * std::min(1.0, options.bias_weight);
     const double momentum = (std::sqrt(L) - std::sqrt(mu)) / (std::sqrt(L) + std::sqrt(mu));
-    torch::Tensor X = torch::zeros_like(q.R), Y = X.clone();
-    const double stop = options.tolerance * (1.0 + q.gradient(X).norm().item<double>());
+    torch::Tensor X = prior, GX = torch::matmul(q.G, X), Y = X, GY = GX;
+    const double stop = options.tolerance * (1.0 + q.gradient_from(GX).norm().item<double>());
     fit.converged = false;
     for (std::int64_t it = 1; it <= options.max_iterations; ++it) {
-        const auto grad = q.gradient(Y);
-        const auto next = Y - grad / L;
+        const auto next = Y - q.gradient_from(GY) / L;
+        const auto G_next = torch::matmul(q.G, next);
         Y = next + momentum * (next - X);
+        GY = (1.0 + momentum) * G_next - momentum * GX;
         X = next;
-        fit.loss_curve.push_back(q.value(X));
+        GX = G_next;
+        fit.loss_curve.push_back(q.value_from(X, GX));
         fit.iterations = it;
-        if (q.gradient(X).norm().item<double>() <= stop) {
+        if (q.gradient_from(GX).norm().item<double>() <= stop) {
             fit.converged = true;
             break;
         }
@@ -80,7 +94,7 @@ torch::Tensor accelerated_descent(const Quadratic& q, const RidgeOptions& option
 RidgeFit fit_ridge(const torch::Tensor& u, const torch::Tensor& v, const RidgeOptions& options) {
     if (u.dim() != 2 || v.sizes() != u.sizes())
         throw Error(ErrorKind::internal, "fit_ridge: inputs and targets must both be [N, n]");
-    if (!(options.ridge > 0)) throw Error(ErrorKind::usage, "ridge must be positive (inf keeps the identity)");
+    if (!(options.ridge > 0)) throw Error(ErrorKind::usage, options.name + ": must be positive (inf keeps the identity)");
     if (!(options.bias_weight > 0) || std::isinf(options.bias_weight))
         throw Error(ErrorKind::usage, "the biases' ridge weight must be positive and finite");
     torch::NoGradGuard no_grad;
@@ -96,21 +110,22 @@ RidgeFit fit_ridge(const torch::Tensor& u, const torch::Tensor& v, const RidgeOp
     const Quadratic q = build(u, v, options);
     torch::Tensor X;
     if (options.solver == "iterative") {
-        X = accelerated_descent(q, options, fit);
+        X = accelerated_descent(q, prior_of(q, n, options.diagonal), options, fit);
     } else {
         // ρ > 0 makes G positive definite, but a ρ below double precision's resolution of G's
         // scale leaves a rank-deficient G (fewer new windows than map coefficients) singular.
         const auto [chol, info] = torch::linalg_cholesky_ex(q.G);
         if (info.max().item<std::int64_t>() != 0) {
             std::ostringstream message;
-            message << "ridge " << options.ridge
+            message << options.name << ": " << options.ridge
                     << " is too small for the new rows: the fit's normal equations are singular in double precision; use a larger ridge";
             throw Error(ErrorKind::usage, message.str());
         }
         X = torch::cholesky_solve(q.R, chol);
     }
-    fit.map = to_map(X, n, options.diagonal);
-    fit.objective = q.value(X);
+    const auto optimum = to_map(X, n, options.diagonal);
+    fit.objective = ridge_objective(optimum, u, v, options);
+    fit.map = {optimum.A.to(torch::kFloat32).contiguous(), optimum.b.to(torch::kFloat32).contiguous()};
     return fit;
 }
 

@@ -247,11 +247,6 @@ TEST(CsvReader, StopsParsingAtTo) {
     EXPECT_EQ(s.values, (std::vector<float>{1, 2, 3, 4}));
 }
 
-TEST(CsvReader, ValidatesRowsBeforeFrom) {
-    const Error e = data_error("early.csv", "1,2\n3,x\n5,6\n7,8\n", rows(2, -1));
-    EXPECT_NE(std::string(e.what()).find("early.csv:2:3: field 2 is not a number"), std::string::npos) << e.what();
-}
-
 TEST(CsvReader, RejectsBadRowRanges) {
     // A range that is wrong in itself is a usage error, found before reading; one that starts past
     // this file's end, a data error that says how many rows the file has.
@@ -267,6 +262,27 @@ TEST(CsvReader, RejectsBadRowRanges) {
     }
     const Error absent = error_of([&] { lara::read_series(dir.file("absent.csv"), rows(5, 4)); });
     EXPECT_EQ(absent.kind(), ErrorKind::usage) << absent.what();
+}
+
+TEST(CsvReader, RowsBeforeTheRangeAreNotCheckedButForwardFillCarriesTheirValues) {
+    lara::test::TempDir dir;
+    // Data rows 0-2 hold a NaN, text and a ragged row, as rows after `to` may: neither is read.
+    const std::string text = "a,b\nnan,1\n2,abc\n3\n4,40\n5,50\n";
+    const Series s = lara::read_series(dir.write("bad-start.csv", text), rows(3, -1));
+    EXPECT_EQ(s.values, (std::vector<float>{4, 40, 5, 50}));
+    EXPECT_EQ(s.first_row, 3);
+    const Error ragged = data_error("bad-start.csv", text, rows(2, -1));  // row 2 is in the range
+    EXPECT_NE(std::string(ragged.what()).find("bad-start.csv:4:2: expected 2 fields"), std::string::npos) << ragged.what();
+    // Forward fill into the range's first row takes the last good value before it.
+    auto fill = forward_fill();
+    fill.from = 2;
+    const std::string gap = dir.write("gap.csv", "a,b\n1,10\nnan,nan\n,30\n4,40\n");
+    EXPECT_EQ(lara::read_series(gap, fill).values, (std::vector<float>{1, 30, 4, 40}));
+    // A metric with no good value before a missing one is still refused, naming why.
+    const std::string never = dir.write("never.csv", "a,b\nnan,10\nnan,20\n,30\n");
+    const Error e = error_of([&] { lara::read_series(never, fill); });
+    EXPECT_NE(std::string(e.what()).find("never.csv:4:1: field 1 is empty, and no row before it has a value to fill forward"), std::string::npos)
+        << e.what();
 }
 
 TEST(CsvReader, ContextRowsAreTheRowsBeforeFromThatTheFileHas) {

@@ -127,7 +127,7 @@ TEST_P(RidgeForm, ARidgeLostInRoundingOnDegenerateDataIsAUsageError) {
         ADD_FAILURE() << "a singular system was solved";
     } catch (const lara::Error& e) {
         EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
-        EXPECT_NE(std::string(e.what()).find("ridge 1e-300 is too small"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("ridge: 1e-300 is too small"), std::string::npos) << e.what();
     }
     options.ridge = 1e-2;
     EXPECT_NO_THROW(fit_ridge(u, v, options));
