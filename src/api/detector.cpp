@@ -123,8 +123,9 @@ nlohmann::json RetrainReport::to_json() const {
     if (warmup_rows_before > 0) j["threshold"]["before"] = nullptr;
     if (warmup_rows > 0) j["threshold"]["after"] = nullptr, j["threshold"]["warmup_rows"] = warmup_rows;
     if (method == "lara") {
-        j["objective"] = {{"z", objective_z}, {"x", objective_x}};
-        j["ess"] = {{"mean", ess_mean}, {"min", ess_min}};
+        const auto or_null = [](double value) { return std::isnan(value) ? nlohmann::json() : nlohmann::json(value); };
+        j["objective"] = {{"z", or_null(objective_z)}, {"x", or_null(objective_x)}};
+        j["ess"] = {{"mean", or_null(ess_mean)}, {"min", or_null(ess_min)}};
         j["newton_steps"] = newton_steps;
         j["n_ruminated_windows"] = n_ruminated;
         if (iterations > 0) {

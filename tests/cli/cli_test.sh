@@ -91,6 +91,17 @@ expect_code 0 "retrain, posterior proposal, scale threshold" "$lara" retrain --m
 grep -q '"ess"' "$dir/out" || fail "retrain report lacks the ESS: $(cat "$dir/out")"
 expect_code 0 "info retrained" "$lara" info --model "$dir/r3.lara"
 grep -q '"score_mad"' "$dir/out" || fail "info lacks the score spread"
+# An infinite ridge fits no map: what only that fit would use is refused.
+expect_code 1 "--samples with --ridge-z inf" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" \
+    --ridge-z inf --samples 8
+grep -q -- '--samples applies to the ruminate block' "$dir/err" || fail "--samples with --ridge-z inf: $(cat "$dir/err")"
+expect_code 1 "--x-map with --ridge-x inf" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" \
+    --ridge-x inf --x-map window
+expect_code 0 "both ridges infinite: the threshold alone" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 \
+    --out "$dir/r4.lara" --ridge-z inf --ridge-x inf
+grep -q '"objective":{"x":null,"z":null}' "$dir/out" || fail "objectives of unfitted maps: $(cat "$dir/out")"
+expect_code 1 "train from standard input" "$lara" train --data - --out "$dir/r4.lara" <"$dir/data.csv"
+grep -q 'only score reads standard input' "$dir/err" || fail "train --data -: $(cat "$dir/err")"
 expect_code 1 "bad proposal" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" --proposal magic
 expect_code 0 "train with relu layers" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/s.lara" --window 10 --epochs 3 \
     --activation relu --quiet

@@ -59,6 +59,12 @@ TEST_F(LaraRetrainTest, AnInfiniteRidgeGivesBackTheOldScoresExactly) {
     EXPECT_EQ(adapted.score(test).scores, detector_->score(test).scores);
     EXPECT_EQ(adapted.threshold(), detector_->threshold());
     EXPECT_EQ(adapted.generation(), 1);
+    // Neither map was fitted: nothing was ruminated, and a window-wide M_x is not stored as an identity.
+    EXPECT_EQ(report.n_ruminated, 0);
+    EXPECT_TRUE(std::isnan(report.ess_mean) && std::isnan(report.objective_z) && std::isnan(report.objective_x));
+    EXPECT_TRUE(report.to_json()["ess"]["mean"].is_null());
+    config.x_map = "window";
+    EXPECT_EQ(detector_->retrain(changed(2000, 2043, 0.5f, 6.0f), config).first.parameter_count(), detector_->parameter_count());
 }
 
 TEST_F(LaraRetrainTest, ExactAndIterativeSolversGiveTheSameModel) {

@@ -110,9 +110,21 @@ TEST_P(RidgeForm, NoDataOrAnInfiniteRidgeGivesTheIdentity) {
     const auto p = random_problem(10, 5, 1);
     options.ridge = std::numeric_limits<double>::infinity();
     EXPECT_TRUE(fit_ridge(p.u, p.v, options).map.is_identity());
-    // And a very large finite ridge approaches it.
-    options.ridge = 1e9;
-    EXPECT_LT(max_diff(fit_ridge(p.u, p.v, options).map, AffineMap::identity(5)), 1e-6);
+    // And a very large finite ridge approaches it, with an objective that approaches the
+    // identity's from below (the expanded quadratic, whose constant holds ρn, cancelled there).
+    RidgeOptions data_only = options;
+    data_only.ridge = 0;
+    const double at_identity = lara::retrain::ridge_objective(AffineMap::identity(5), p.u, p.v, data_only);
+    for (const double ridge : {1e9, 1e16, 1e20, 1e300}) {
+        options.ridge = ridge;
+        for (const char* solver : {"exact", "iterative"}) {
+            options.solver = solver;
+            const auto fit = fit_ridge(p.u, p.v, options);
+            EXPECT_LT(max_diff(fit.map, AffineMap::identity(5)), 1e-6) << ridge << " " << solver;
+            EXPECT_LE(fit.objective, at_identity * (1 + 1e-12)) << ridge << " " << solver;
+            EXPECT_NEAR(fit.objective, at_identity, 1e-6 * at_identity) << ridge << " " << solver;
+        }
+    }
 }
 
 TEST_P(RidgeForm, ARidgeLostInRoundingOnDegenerateDataIsAUsageError) {
