@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <numeric>
 
 #include "api/detector_state.h"
@@ -183,6 +184,16 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
             ": the loss of the latest windows, held out for validation, rose from the first epoch on, as it does when the data "
             "ends in another pattern than the rest; train on the rows before the change (--to) or without early stopping "
             "(--val-fraction 0)");
+    for (const auto& dominating : data::rows_dominating_spread(series)) {
+        const auto j = static_cast<std::size_t>(dominating.metric);
+        std::ostringstream what;
+        what << "metric " << j + 1 << (j < series.metric_names.size() ? " (" + series.metric_names[j] + ")" : std::string())
+             << ": data row " << series.first_row + dominating.row << " (" << dominating.value
+             << ") holds nearly all of its spread over the training rows (without it the standard deviation is " << dominating.ratio
+             << " of what it is), so the model sees the other rows of this metric as constant and cannot flag their changes; "
+                "remove or fill that row, or train on a range without it";
+        state->training["warnings"].push_back(what.str());
+    }
     // The threshold is fitted on out-of-sample scores when there are enough of them: the rows whose
     // windows were held out for early stopping score like the stream the model will meet, while
     // in-sample scores are optimistic and give a threshold that is too low.

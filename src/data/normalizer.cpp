@@ -31,6 +31,33 @@ Normalizer Normalizer::fit(const Series& series, double clip) {
     return n;
 }
 
+std::vector<DominatingRow> rows_dominating_spread(const Series& series, double ratio) {
+    std::vector<DominatingRow> found;
+    const auto n = series.n_rows;
+    if (n < 3) return found;
+    // Each deviation from the mean of the rows but `skip`, squared and summed, in two passes.
+    const auto sum_of_squares = [&](std::int64_t j, std::int64_t skip) {
+        double mean = 0.0;
+        for (std::int64_t r = 0; r < n; ++r) mean += r == skip ? 0.0 : series.at(r, j);
+        mean /= static_cast<double>(skip < 0 ? n : n - 1);
+        double sum = 0.0;
+        for (std::int64_t r = 0; r < n; ++r)
+            if (r != skip) sum += (series.at(r, j) - mean) * (series.at(r, j) - mean);
+        return std::pair{sum, mean};
+    };
+    for (std::int64_t j = 0; j < series.n_metrics; ++j) {
+        const auto [all, mean] = sum_of_squares(j, -1);
+        std::int64_t farthest = 0;
+        for (std::int64_t r = 1; r < n; ++r)
+            if (std::abs(series.at(r, j) - mean) > std::abs(series.at(farthest, j) - mean)) farthest = r;
+        const double rest = sum_of_squares(j, farthest).first;
+        if (!(all > 0.0) || !(rest > 0.0)) continue;  // constant, or constant but for one row: nothing hidden
+        const double kept = std::sqrt((rest / static_cast<double>(n - 1)) / (all / static_cast<double>(n)));
+        if (kept < ratio) found.push_back({j, farthest, series.at(farthest, j), kept});
+    }
+    return found;
+}
+
 std::vector<float> Normalizer::transform(const Series& series) const {
     if (series.n_metrics != n_metrics())
         throw Error(ErrorKind::data, series.source + ": has " + std::to_string(series.n_metrics) +

@@ -91,6 +91,12 @@ expect_code 0 "retrain, posterior proposal, scale threshold" "$lara" retrain --m
 grep -q '"ess"' "$dir/out" || fail "retrain report lacks the ESS: $(cat "$dir/out")"
 expect_code 0 "info retrained" "$lara" info --model "$dir/r3.lara"
 grep -q '"score_mad"' "$dir/out" || fail "info lacks the score spread"
+# One wild value (1e30, a sentinel or unit error) would hide a metric's changes: training says so.
+awk -F, 'NR == 51 { $3 = "1e30" } 1' OFS=, "$dir/data.csv" >"$dir/wild.csv"
+expect_code 0 "train with a wild value" "$lara" train --data "$dir/wild.csv" --to 300 --out "$dir/wild.lara" --window 10 --epochs 1 --quiet
+grep -q '^warning: metric 3 (net): data row 49 (1e+30) holds nearly all of its spread' "$dir/err" || fail "wild value warning: $(cat "$dir/err")"
+expect_code 0 "train without it" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/wild.lara" --window 10 --epochs 1 --quiet
+[ ! -s "$dir/err" ] || fail "a warning without a wild value: $(cat "$dir/err")"
 # An infinite ridge fits no map: what only that fit would use is refused.
 expect_code 1 "--samples with --ridge-z inf" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" \
     --ridge-z inf --samples 8

@@ -112,3 +112,26 @@ TEST(Normalizer, JsonRoundTripIsExact) {
     EXPECT_EQ(back.scale(), n.scale());
     EXPECT_EQ(back.clip(), n.clip());
 }
+
+TEST(Normalizer, FindsARowThatHoldsNearlyAllOfAMetricsSpread) {
+    // Metric 0 varies by about 1 with one row at 1e30; metric 1 has an ordinary spike (50 times
+    // its spread); metric 2 is constant but for one row, which hides nothing.
+    std::vector<float> values;
+    for (int r = 0; r < 200; ++r) {
+        values.push_back(r == 120 ? 1e30f : static_cast<float>(std::sin(r)));
+        values.push_back(r == 60 ? 50.0f : static_cast<float>(std::cos(r)));
+        values.push_back(r == 7 ? 1.0f : 0.0f);
+    }
+    const auto found = lara::data::rows_dominating_spread(make_series(values, 3));
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].metric, 0);
+    EXPECT_EQ(found[0].row, 120);
+    EXPECT_FLOAT_EQ(static_cast<float>(found[0].value), 1e30f);
+    // Without the row the deviation is that of sin over 199 rows, about 0.71; with it, 1e30 / √200 · √(199/200).
+    double sum = 0, squares = 0;
+    for (int r = 0; r < 200; ++r)
+        if (r != 120) sum += std::sin(r), squares += std::sin(r) * std::sin(r);
+    const double rest = std::sqrt(squares / 199 - (sum / 199) * (sum / 199));
+    EXPECT_NEAR(found[0].ratio, rest / (1e30 * std::sqrt(199.0) / 200.0), 1e-3 * found[0].ratio);
+    EXPECT_TRUE(lara::data::rows_dominating_spread(make_series(values, 3), 1e-40).empty());
+}
