@@ -187,11 +187,14 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
     for (const auto& dominating : data::rows_dominating_spread(series)) {
         const auto j = static_cast<std::size_t>(dominating.metric);
         std::ostringstream what;
-        what << "metric " << j + 1 << (j < series.metric_names.size() ? " (" + series.metric_names[j] + ")" : std::string())
-             << ": data row " << series.first_row + dominating.row << " (" << dominating.value
-             << ") holds nearly all of its spread over the training rows (without it the standard deviation is " << dominating.ratio
+        what << "metric " << j << (j < series.metric_names.size() ? " (" + series.metric_names[j] + ")" : std::string())
+             << ", 0-based as in top_metrics: ";
+        if (dominating.rows == 1) what << "data row " << series.first_row + dominating.row << " (0-based, as --from), " << dominating.value << ",";
+        else what << dominating.rows << " rows (the farthest: data row " << series.first_row + dominating.row << ", 0-based as --from, " << dominating.value << ")";
+        what << (dominating.rows == 1 ? " holds" : " hold") << " nearly all of its spread over the training rows (without "
+             << (dominating.rows == 1 ? "it" : "them") << " the standard deviation is " << dominating.ratio
              << " of what it is), so the model sees the other rows of this metric as constant and cannot flag their changes; "
-                "remove or fill that row, or train on a range without it";
+                "remove or fill such rows, or train on a range without them";
         state->training["warnings"].push_back(what.str());
     }
     // The threshold is fitted on out-of-sample scores when there are enough of them: the rows whose

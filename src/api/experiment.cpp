@@ -343,6 +343,9 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     const auto settings_path = plan.out / "experiment.json";
     std::string started_by;  // another version that began this folder
     ExperimentLock lock(plan.out);
+    if (!lock.unsupported().empty() && log)
+        log("warning: " + plan.out.string() + " cannot be locked (" + lock.unsupported() +
+            "): runs into it at the same time with other settings are not kept apart");
     // Settings guard finished entities and runs under way; a run that failed before finishing any
     // entity, with none running now, leaves nothing to guard.
     const bool has_results = std::any_of(fs::directory_iterator(entity_dir), fs::directory_iterator(),

@@ -22,14 +22,18 @@ int open_to_lock(const std::filesystem::path& path, int flags) {
     return fd;
 }
 
-//! flock(2) that waits through signals; false where `operation` has LOCK_NB and another holds it.
-bool lock(int fd, int operation, const std::filesystem::path& path) {
+enum class Locked { yes, held_by_another, unsupported };
+
+//! flock(2) that waits through signals. Some file systems have no flock (NFS without its lock
+//! daemon, some FUSE and CIFS mounts): that is `unsupported`, not an error.
+Locked lock(int fd, int operation, const std::filesystem::path& path) {
     while (::flock(fd, operation) != 0) {
         if (errno == EINTR) continue;
-        if (errno == EWOULDBLOCK && (operation & LOCK_NB)) return false;
+        if (errno == EWOULDBLOCK && (operation & LOCK_NB)) return Locked::held_by_another;
+        if (errno == ENOLCK || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return Locked::unsupported;
         fail(path, "lock it", errno);
     }
-    return true;
+    return Locked::yes;
 }
 
 }  // namespace
@@ -37,11 +41,19 @@ bool lock(int fd, int operation, const std::filesystem::path& path) {
 ExperimentLock::ExperimentLock(const std::filesystem::path& folder) {
     try {
         turn_ = open_to_lock(folder / ".lock", O_RDWR | O_CREAT);
-        lock(turn_, LOCK_EX, folder / ".lock");
+        if (lock(turn_, LOCK_EX, folder / ".lock") == Locked::unsupported) {
+            unsupported_ = std::strerror(errno);
+            release();
+            return;
+        }
         folder_ = open_to_lock(folder, O_RDONLY | O_DIRECTORY);
         // Every run takes its shared lock during its turn, so no other can take one between the two calls.
-        others_running_ = !lock(folder_, LOCK_EX | LOCK_NB, folder);
-        lock(folder_, LOCK_SH, folder);
+        const auto exclusive = lock(folder_, LOCK_EX | LOCK_NB, folder);
+        others_running_ = exclusive == Locked::held_by_another;
+        if (exclusive == Locked::unsupported || lock(folder_, LOCK_SH, folder) == Locked::unsupported) {
+            unsupported_ = std::strerror(errno);
+            release();
+        }
     } catch (...) {
         release();
         throw;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -21,9 +22,12 @@ namespace {
 
 //! The temporary files being written, where a signal handler can find them: fixed slots of plain
 //! characters, since a handler may neither allocate nor lock. A path that finds no free slot (more
-//! than 64 writes at once) is written all the same, only not removed on a signal.
+//! than 64 writes at once) is written all the same, only not removed on a signal. Each change of
+//! a slot bumps its generation (a sequence lock), so that a handler that copied a path while
+//! another thread replaced it sees that and does not remove a mix of two paths.
 struct PendingFile {
-    std::atomic<bool> taken{false}, ready{false};
+    std::atomic<bool> taken{false};
+    std::atomic<std::uint64_t> generation{0};  // odd while the path is being written or cleared
     char path[4096];
 };
 std::array<PendingFile, 64> pending_files;
@@ -34,8 +38,9 @@ public:
         if (path.size() >= sizeof(PendingFile::path)) return;
         for (auto& slot : pending_files) {
             if (bool free = false; slot.taken.compare_exchange_strong(free, true)) {
+                slot.generation.fetch_add(1);  // odd: being written
                 std::memcpy(slot.path, path.c_str(), path.size() + 1);
-                slot.ready.store(true);
+                slot.generation.fetch_add(1);  // even: ready
                 slot_ = &slot;
                 return;
             }
@@ -45,7 +50,9 @@ public:
     PendingRegistration& operator=(const PendingRegistration&) = delete;
     ~PendingRegistration() {
         if (!slot_) return;
-        slot_->ready.store(false);
+        slot_->generation.fetch_add(1);  // odd: no longer a pending file
+        slot_->path[0] = '\0';
+        slot_->generation.fetch_add(1);
         slot_->taken.store(false);
     }
 
@@ -150,8 +157,14 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 }
 
 void remove_temporary_files() noexcept {
-    for (auto& slot : pending_files)
-        if (slot.ready.load()) ::unlink(slot.path);
+    for (auto& slot : pending_files) {
+        const auto before = slot.generation.load();
+        if ((before & 1) != 0) continue;
+        char path[sizeof(PendingFile::path)];
+        std::memcpy(path, slot.path, sizeof path);
+        path[sizeof path - 1] = '\0';
+        if (slot.generation.load() == before && path[0] != '\0') ::unlink(path);
+    }
 }
 
 namespace core {

@@ -317,12 +317,27 @@ struct RowReader::State {
     //! The next data row into `line`; false at the end of the stream.
     bool next_data_line() { return read_line() && (!is_blank(line) || blank_tail()); }
 
-    //! A row before the range (and its context rows) is not checked, as rows after it are not
-    //! read: a bad cell there must not refuse a range without it. Its good values are kept, for
-    //! forward fill to repeat into the range's first row.
-    void remember(const std::string_view text) {
-        split_fields(text, fields);
-        if (fields.size() != width) return;
+    //! A line of another width (a comment, a repeated header, a cut line) may be no row at all:
+    //! counted as one, it would shift every later row against its labels, so it is refused
+    //! wherever it is.
+    void check_width(const Location& at) {
+        if (fields.size() == width) return;
+        // The likeliest cause: this line (a comment, other separators), a comment as line 1, or a
+        // line 1 that ends in a comma.
+        std::string hint = hint_for(line);
+        if (hint.empty() && comment_first) hint = " (line 1 is a comment, and comment lines are not read)";
+        if (hint.empty() && trailing_comma) hint = " (line 1 ends with a comma, which makes one more, empty, field)";
+        const std::string what = "expected " + std::to_string(width) + " fields (as " + (header ? "in the header" : "on line 1") +
+                                 "), got " + std::to_string(fields.size()) + hint;
+        fail_at(at, fields.size() > width ? fields[width].offset : line.size(), what);
+    }
+
+    //! A row before the range (and its context rows): its cells are not checked, as rows after
+    //! the range are not read, so that a bad cell there does not refuse a range without it. Its
+    //! good values are kept, for forward fill to repeat into the range's first row.
+    void remember() {
+        split_fields(line, fields);
+        check_width({source, line_number, line});
         for (std::size_t i = skip; i < width; ++i) {
             double value = 0.0;
             if (parse_double(fields[i].text, value) && std::isfinite(value) && std::fabs(value) <= std::numeric_limits<float>::max()) {
@@ -336,16 +351,7 @@ struct RowReader::State {
     void parse(std::int64_t r, double& seconds) {
         split_fields(line, fields);
         const Location at{source, line_number, line};
-        if (fields.size() != width) {
-            // The likeliest cause: this line (a comment, other separators), a comment as line 1, or a
-            // line 1 that ends in a comma.
-            std::string hint = hint_for(line);
-            if (hint.empty() && comment_first) hint = " (line 1 is a comment, and comment lines are not read)";
-            if (hint.empty() && trailing_comma) hint = " (line 1 ends with a comma, which makes one more, empty, field)";
-            const std::string what = "expected " + std::to_string(width) + " fields (as " +
-                                     (header ? "in the header" : "on line 1") + "), got " + std::to_string(fields.size()) + hint;
-            fail_at(at, fields.size() > width ? fields[width].offset : line.size(), what);
-        }
+        check_width(at);
         seconds = 0.0;
         if (has_timestamp && !parse_timestamp(fields[0].text, seconds))
             fail_at(at, fields[0].offset, "field 1 is not a timestamp (ISO-8601 or epoch seconds): " + quoted(fields[0].text));
@@ -445,7 +451,7 @@ bool RowReader::next(std::vector<float>& values, double& timestamp) {
         s.pending = false;
         const std::int64_t r = s.rows_read++;
         if (r < first_kept) {
-            s.remember(s.line);
+            s.remember();
             continue;
         }
         s.parse(r, timestamp);

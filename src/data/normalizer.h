@@ -34,14 +34,16 @@ private:
     double clip_ = kDefaultClip;
 };
 
-//! A metric whose spread over a series is one row's: without that row its standard deviation is
-//! below `ratio` of the whole one, yet not zero. Scaled by it, the other rows' variation shrinks
-//! to nearly nothing and the model cannot see that metric change (a sentinel value or a unit
-//! error, such as one 1e30). On the public benchmarks the smallest such ratio is about 0.07.
+//! A metric whose spread over a series is a few rows': without them (at most 10, and 1% of the
+//! rows) its standard deviation is below `ratio` of the whole one, yet not zero. Scaled by it, the
+//! other rows' variation shrinks to nearly nothing and the model cannot see that metric change (a
+//! sentinel value or a unit error, such as 1e30). On the public benchmarks (JumpStarter, SMD, ASD;
+//! train and test files) the smallest such ratio is 0.0014, 14 times the default.
 struct DominatingRow {
-    std::int64_t metric = 0, row = 0;  // row within the series (0-based)
-    double value = 0, ratio = 0;       // the row's value; the deviation without it over the one with it
+    std::int64_t metric = 0, row = 0;  // row: the farthest of them, within the series (0-based)
+    double value = 0, ratio = 0;       // its value; the deviation without them over the one with them
+    std::int64_t rows = 1;             // how many rows hold the spread (the fewest that do)
 };
-std::vector<DominatingRow> rows_dominating_spread(const Series& series, double ratio = 1e-3);
+std::vector<DominatingRow> rows_dominating_spread(const Series& series, double ratio = 1e-4);
 
 }  // namespace lara::data

@@ -1,6 +1,7 @@
 #include "retrain/ridge_solver.h"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "lara/error.h"
@@ -70,7 +71,12 @@ torch::Tensor accelerated_descent(const Quadratic& q, const torch::Tensor& prior
     const double mu = 2.0 * options.ridge * std::min(1.0, options.bias_weight);
     const double momentum = (std::sqrt(L) - std::sqrt(mu)) / (std::sqrt(L) + std::sqrt(mu));
     torch::Tensor X = prior, GX = torch::matmul(q.G, X), Y = X, GY = GX;
-    const double stop = options.tolerance * (1.0 + q.gradient_from(GX).norm().item<double>());
+    // The gradient cannot be told from zero below its rounding: each element of G·X − R holds ρ
+    // (λ_max(G) ≈ ρ for a large ridge) times a rounding of X, about 2·eps·L/2·max|X| each, which
+    // for ρ ≳ 1e7 exceeds the relative tolerance, and the solver would run to its limit.
+    const double rounding = 4.0 * std::numeric_limits<double>::epsilon() * L * std::sqrt(static_cast<double>(prior.numel())) *
+                            std::max(1.0, prior.abs().max().item<double>());
+    const double stop = options.tolerance * (1.0 + q.gradient_from(GX).norm().item<double>()) + rounding;
     fit.converged = false;
     for (std::int64_t it = 1; it <= options.max_iterations; ++it) {
         const auto next = Y - q.gradient_from(GY) / L;

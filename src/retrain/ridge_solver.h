@@ -18,7 +18,7 @@ struct RidgeOptions {
     double bias_weight = 1.0;        // β > 0: the biases' share of the ridge
     bool diagonal = false;           // fit a diagonal A (one (a_j, b_j) pair per coordinate)
     std::string solver = "exact";    // exact | iterative
-    double tolerance = 1e-10;        // iterative: stop when ‖∇f‖ ≤ tolerance · (1 + ‖∇f‖ at the identity, its start)
+    double tolerance = 1e-10;        // iterative: stop when ‖∇f‖ ≤ tolerance · (1 + ‖∇f‖ at the identity, its start), or at its rounding
     std::int64_t max_iterations = 100000;
     std::string name = "ridge";      // how errors name this ridge ("retrain config: ridge_x")
 };

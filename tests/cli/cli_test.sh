@@ -94,7 +94,8 @@ grep -q '"score_mad"' "$dir/out" || fail "info lacks the score spread"
 # One wild value (1e30, a sentinel or unit error) would hide a metric's changes: training says so.
 awk -F, 'NR == 51 { $3 = "1e30" } 1' OFS=, "$dir/data.csv" >"$dir/wild.csv"
 expect_code 0 "train with a wild value" "$lara" train --data "$dir/wild.csv" --to 300 --out "$dir/wild.lara" --window 10 --epochs 1 --quiet
-grep -q '^warning: metric 3 (net): data row 49 (1e+30) holds nearly all of its spread' "$dir/err" || fail "wild value warning: $(cat "$dir/err")"
+grep -q '^warning: metric 2 (net), 0-based as in top_metrics: data row 49 (0-based, as --from), 1e+30, holds nearly all of its spread' "$dir/err" ||
+    fail "wild value warning: $(cat "$dir/err")"
 expect_code 0 "train without it" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/wild.lara" --window 10 --epochs 1 --quiet
 [ ! -s "$dir/err" ] || fail "a warning without a wild value: $(cat "$dir/err")"
 # An infinite ridge fits no map: what only that fit would use is refused.
@@ -253,6 +254,17 @@ expect_code 2 "experiment past the end of the test file" "$lara" experiment --da
     --eval-from 100000 --methods old --epochs 1 --out "$dir/exp3" --quiet
 expect_code 0 "experiment again in that folder" "$lara" experiment --dataset "$dir/set" --protocol standard --new-rows 43 \
     --eval-from 60 --methods old --epochs 1 --out "$dir/exp3" --quiet
+
+# A file system without flock (NFS without its lock daemon): the experiment runs, and says that
+# runs into its folder are not kept apart.
+if printf '#include <errno.h>\nint flock(int fd, int op) { (void)fd; (void)op; errno = ENOLCK; return -1; }\n' |
+    cc -shared -fPIC -x c -o "$dir/noflock.so" - 2>/dev/null; then
+    LD_PRELOAD="$dir/noflock.so" "$lara" experiment --dataset "$dir/set" --protocol standard --new-rows 43 --eval-from 60 \
+        --methods old --epochs 1 --out "$dir/exp4" --quiet >/dev/null 2>"$dir/err"
+    [ $? -eq 0 ] && grep -q 'cannot be locked (No locks available)' "$dir/err" || fail "experiment without flock: $(cat "$dir/err")"
+else
+    echo "SKIP: no C compiler; an experiment on a file system without flock is not checked"
+fi
 
 # A signal while an output is being written (injected by strace at the temporary file's fsync):
 # the old file stays, no PATH.tmp-N is left beside it, and the exit is the signal's.

@@ -266,13 +266,18 @@ TEST(CsvReader, RejectsBadRowRanges) {
 
 TEST(CsvReader, RowsBeforeTheRangeAreNotCheckedButForwardFillCarriesTheirValues) {
     lara::test::TempDir dir;
-    // Data rows 0-2 hold a NaN, text and a ragged row, as rows after `to` may: neither is read.
-    const std::string text = "a,b\nnan,1\n2,abc\n3\n4,40\n5,50\n";
+    // Data rows 0-2 hold a NaN, text and an infinity, as rows after `to` may.
+    const std::string text = "a,b\nnan,1\n2,abc\n3,inf\n4,40\n5,50\n";
     const Series s = lara::read_series(dir.write("bad-start.csv", text), rows(3, -1));
     EXPECT_EQ(s.values, (std::vector<float>{4, 40, 5, 50}));
     EXPECT_EQ(s.first_row, 3);
-    const Error ragged = data_error("bad-start.csv", text, rows(2, -1));  // row 2 is in the range
-    EXPECT_NE(std::string(ragged.what()).find("bad-start.csv:4:2: expected 2 fields"), std::string::npos) << ragged.what();
+    const Error in_range = data_error("bad-start.csv", text, rows(2, -1));
+    EXPECT_NE(std::string(in_range.what()).find("bad-start.csv:4:3: field 2 is infinite"), std::string::npos) << in_range.what();
+    // But a line of another width may be no row at all (a comment, a repeated header): counted as
+    // one, it would shift the range against its labels, so it is refused wherever it is.
+    const Error comment = data_error("comment.csv", "a,b\n1,2\n# restarted\n3,4\n5,6\n", rows(2, -1));
+    EXPECT_NE(std::string(comment.what()).find("comment.csv:3:12: expected 2 fields (as in the header), got 1 (comment lines are not read)"),
+              std::string::npos) << comment.what();
     // Forward fill into the range's first row takes the last good value before it.
     auto fill = forward_fill();
     fill.from = 2;

@@ -134,4 +134,12 @@ TEST(Normalizer, FindsARowThatHoldsNearlyAllOfAMetricsSpread) {
     const double rest = std::sqrt(squares / 199 - (sum / 199) * (sum / 199));
     EXPECT_NEAR(found[0].ratio, rest / (1e30 * std::sqrt(199.0) / 200.0), 1e-3 * found[0].ratio);
     EXPECT_TRUE(lara::data::rows_dominating_spread(make_series(values, 3), 1e-40).empty());
+    // A sentinel that repeats (1% of the rows at most) hides the metric as well.
+    values[3 * 150] = 1e30f;
+    const auto twice = lara::data::rows_dominating_spread(make_series(values, 3));
+    ASSERT_EQ(twice.size(), 1u);
+    EXPECT_EQ(twice[0].rows, 2);
+    EXPECT_TRUE(twice[0].row == 120 || twice[0].row == 150) << twice[0].row;
+    values[3 * 180] = 1e30f;  // 3 of 200 rows: more than 1%, a level of its own rather than a sentinel
+    EXPECT_TRUE(lara::data::rows_dominating_spread(make_series(values, 3)).empty());
 }
