@@ -32,6 +32,23 @@ Normalizer Normalizer::fit(const Series& series, double clip) {
     return n;
 }
 
+namespace {
+
+//! Where one metric too many is a first column of rising epoch seconds (2001 to 2100), which
+//! `--timestamp detect` takes for a metric: the option that reads it as time.
+std::string epoch_seconds_hint(const Series& series, std::int64_t expected) {
+    if (series.n_metrics != expected + 1 || series.n_rows < 2 || !series.timestamps.empty()) return "";
+    // Float32 keeps epoch seconds to 128 s: steps of a minute may read as equal.
+    for (std::int64_t r = 0; r < series.n_rows; ++r) {
+        const double t = series.at(r, 0);
+        if (!(t >= 1e9 && t < 4.1e9) || (r > 0 && t < series.at(r - 1, 0))) return "";
+    }
+    if (!(series.at(series.n_rows - 1, 0) > series.at(0, 0))) return "";
+    return " (its first column rises like epoch seconds: --timestamp first reads it as the time)";
+}
+
+}  // namespace
+
 std::vector<DominatingRow> rows_dominating_spread(const Series& series, double ratio) {
     std::vector<DominatingRow> found;
     const auto n = series.n_rows;
@@ -77,8 +94,8 @@ std::vector<DominatingRow> rows_dominating_spread(const Series& series, double r
 
 std::vector<float> Normalizer::transform(const Series& series) const {
     if (series.n_metrics != n_metrics())
-        throw Error(ErrorKind::data, series.source + ": has " + std::to_string(series.n_metrics) +
-                                         " metrics but the model was trained on " + std::to_string(n_metrics()));
+        throw Error(ErrorKind::data, series.source + ": has " + std::to_string(series.n_metrics) + " metrics but the model was trained on " +
+                                         std::to_string(n_metrics()) + epoch_seconds_hint(series, n_metrics()));
     std::vector<float> out(series.values.size());
     const auto d = static_cast<std::size_t>(n_metrics());
     for (std::size_t i = 0; i < out.size(); ++i) {

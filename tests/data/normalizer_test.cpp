@@ -143,3 +143,21 @@ TEST(Normalizer, FindsARowThatHoldsNearlyAllOfAMetricsSpread) {
     values[3 * 180] = 1e30f;  // 3 of 200 rows: more than 1%, a level of its own rather than a sentinel
     EXPECT_TRUE(lara::data::rows_dominating_spread(make_series(values, 3)).empty());
 }
+
+TEST(Normalizer, AMetricTooManyThatRisesLikeEpochSecondsIsNamedAsSuch) {
+    const auto n = lara::data::Normalizer::fit(make_series({1, 2, 3, 4}, 2));
+    const auto message = [&n](std::vector<float> values) {
+        try {
+            n.transform(make_series(std::move(values), 3));
+        } catch (const lara::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const auto epoch = message({1.7e9f, 1, 2, 1.7e9f + 60, 3, 4, 1.7e9f + 300, 5, 6});
+    EXPECT_NE(epoch.find("has 3 metrics but the model was trained on 2 (its first column rises like epoch seconds: --timestamp first"),
+              std::string::npos) << epoch;
+    const auto plain = message({5, 1, 2, 6, 3, 4, 7, 5, 6});
+    EXPECT_NE(plain.find("trained on 2"), std::string::npos) << plain;
+    EXPECT_EQ(plain.find("epoch"), std::string::npos) << plain;
+}
