@@ -14,7 +14,7 @@ void add_bench(CLI::App& app) {
     cmd->add_option("--test", o->test_file, "file to score; default: the training file");
     cmd->add_option("--change-at", o->change_at, "first row of the new pattern; default: the last --new-rows rows");
     cmd->add_option("--new-rows", o->new_rows, "rows given to retraining")->capture_default_str();
-    cmd->add_option("--epochs", o->epochs, "epochs timed per architecture")->capture_default_str();
+    cmd->add_option("--epochs", o->epochs, "epochs timed for the gru (the mlp, which is retrained, trains as lara train does)")->capture_default_str();
     cmd->add_option("--repeats", o->repeats, "LARA retrainings timed")->capture_default_str();
     add_threads_option(*cmd, o->threads);
     add_activation_option(*cmd, o->activation);

@@ -110,7 +110,11 @@ void add_retrain(CLI::App& app) {
         check_output_path(o->out, {o->data.path});  // --out may be --model: retraining in place
         check_output_path(o->curve, {o->data.path, o->model, o->out});
         const auto old = Detector::load(o->model);
-        const auto [adapted, report] = old.retrain(o->data.load(), o->config);
+        // The w − 1 rows before --from, where the file has them, give the new rows their past
+        // when the threshold is recalibrated, as `score --from` reads them.
+        o->data.read.context_rows = old.model_config().window - 1;
+        const auto rows = o->data.load();
+        const auto [adapted, report] = old.retrain(rows, o->config, o->data.read.from - rows.first_row);
         // The loss curve first: if it cannot be written, --out (possibly the old model) is untouched.
         if (!o->curve.empty()) {
             std::string csv = "stage,iteration,objective\n";

@@ -18,7 +18,7 @@ struct BenchOptions {
     std::string test_file;        // rows to score; empty: the training file
     std::int64_t change_at = -1;  // first new row; -1: the last 43 rows are new
     std::int64_t new_rows = 43;   // rows of the new pattern given to retraining
-    std::int64_t epochs = 3;      // epochs timed per architecture
+    std::int64_t epochs = 3;      // epochs timed for the gru (the mlp trains as `lara train` does, and is retrained)
     std::int64_t repeats = 20;    // LARA retrainings timed (the median is reported)
     std::string activation = ModelConfig{}.activation;  // the mlp's hidden layers (ModelConfig::activation)
     int threads = 0;              // intra-op threads; 0: LibTorch's default

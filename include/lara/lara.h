@@ -99,7 +99,12 @@ public:
     //! that a range scores as it does inside the whole file. A warm-up threshold is fitted on the
     //! scored rows. Throws lara::Error (usage) unless 0 ≤ context_rows < series.n_rows.
     ScoreResult score(const Series& series, std::int64_t context_rows = 0) const;
-    std::pair<Detector, RetrainReport> retrain(const Series& new_rows, const RetrainConfig& config) const;
+    //! Adapts the model to the rows of `series` but its first context_rows, which only give the
+    //! new rows their past where the threshold is recalibrated (shift, scale): each new row is then
+    //! scored by the window that ends at it, as detection scores it (`lara retrain --from R` reads
+    //! up to w − 1 rows before R for them). The fit itself sees the new rows only. Throws
+    //! lara::Error (usage) unless 0 ≤ context_rows < series.n_rows.
+    std::pair<Detector, RetrainReport> retrain(const Series& series, const RetrainConfig& config, std::int64_t context_rows = 0) const;
 
     void save(const std::string& path) const;  // atomic: a temporary file, then rename
     static Detector load(const std::string& path);

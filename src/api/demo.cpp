@@ -45,13 +45,16 @@ DemoReport run_demo(const DemoOptions& options, const std::function<void(const T
 
     RetrainConfig lara_config;
     lara_config.seed = options.seed;
-    const auto [adapted, lara_report] = old.retrain(series.slice(change, new_end), lara_config);
+    // The w − 1 rows before the change give the new rows their past where the threshold is recalibrated.
+    const auto context = std::min(model.window - 1, change);
+    const auto new_rows = series.slice(change - context, new_end);
+    const auto [adapted, lara_report] = old.retrain(new_rows, lara_config, context);
     RetrainConfig warmup_config = lara_config;
     warmup_config.recalibrate = "warmup";
-    const auto [adapted_warmup, warmup_report] = old.retrain(series.slice(change, new_end), warmup_config);
+    const auto [adapted_warmup, warmup_report] = old.retrain(new_rows, warmup_config, context);
     RetrainConfig scratch_config = lara_config;
     scratch_config.method = "scratch";
-    const auto [scratch, scratch_report] = old.retrain(series.slice(change, new_end), scratch_config);
+    const auto [scratch, scratch_report] = old.retrain(new_rows, scratch_config, context);
 
     DemoReport report;
     report.n_rows = series.n_rows;

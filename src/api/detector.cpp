@@ -266,13 +266,17 @@ ScoreResult Detector::score(const Series& series, std::int64_t context_rows) con
     return result;
 }
 
-std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, const RetrainConfig& config) const {
+std::pair<Detector, RetrainReport> Detector::retrain(const Series& rows, const RetrainConfig& config, std::int64_t context_rows) const {
     config.validate();
     if (config.recalibrate == "warmup" && state_->threshold_config.method == "fixed")
         throw Error(ErrorKind::usage, "--recalibrate warmup refits SPOT on the first rows of each scored series, and this model's "
                                       "threshold is fixed (--threshold): use shift, scale or keep");
-    check_series(new_rows);
-    check_metric_order(*state_, new_rows);
+    check_series(rows);
+    check_metric_order(*state_, rows);
+    if (context_rows < 0 || context_rows >= rows.n_rows)
+        throw Error(ErrorKind::usage, rows.source + ": " + std::to_string(context_rows) + " context rows leave none of its " +
+                                          std::to_string(rows.n_rows) + " rows to retrain on");
+    const Series new_rows = context_rows > 0 ? rows.slice(context_rows, rows.n_rows) : rows;
     core::reset_peak_rss();
     const core::Timer total;
     const auto& old = *state_;
@@ -312,18 +316,22 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& new_rows, con
 
     // Recalibration without labels: the old threshold moved by how far the median score of the
     // new rows (under the new model) lies from the median score the threshold was last set on,
-    // and with `scale` its distance from that median stretched by the ratio of the spreads.
+    // and with `scale` its distance from that median stretched by the ratio of the spreads. Each
+    // new row is scored as detection scores it, by the window that ends at it: the context rows
+    // give the first ones their past. (Without them the first w − 1 rows took inner steps of the
+    // very window the maps were fitted on, whose in-sample scores set the threshold far too low.)
     const core::Timer recalibrate;
     // keep: the old rule too, so a warm-up model stays one rather than reviving the stale stored threshold.
     next->warmup_rows = config.recalibrate == "keep" ? old.warmup_rows : 0;
     if (config.recalibrate == "shift" || config.recalibrate == "scale") {
-        const auto scores = detect::score_steps(next->adjusted, values).scores;
+        const auto scores = score_unthresholded(*next, rows, context_rows).scores;
         const double new_median = core::median(scores), new_mad = core::median_absolute_deviation(scores);
         // scale: the threshold keeps its distance from the median in units of the scores' spread.
         const double ratio = config.recalibrate == "scale" && old.score_mad > 0 && new_mad > 0 ? new_mad / old.score_mad : 1.0;
         next->threshold = new_median + (old.threshold - old.score_median) * ratio;
+        // Both of the rows the threshold was last set on, for a later `scale`.
         next->score_median = new_median;
-        next->score_mad = old.score_mad * ratio;
+        next->score_mad = new_mad > 0 ? new_mad : old.score_mad;
     } else if (config.recalibrate == "warmup") {
         next->warmup_rows = config.warmup_rows;
     }

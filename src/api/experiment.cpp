@@ -231,12 +231,16 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
         std::optional<Made> old;  // under standard one old model serves every K
         for (const auto k : s.new_rows) {
             const auto tag = files.name + " seed " + std::to_string(seed) + (is_sweep(s) ? ", K " + std::to_string(k) : "") + ": ";
-            Series old_rows = train, new_rows;
+            Series old_rows = train, new_rows, with_context;
+            std::int64_t context = 0;  // rows before the new ones that recalibration scores them with
             if (s.protocol == "shift") {
                 old_rows = train.slice(0, train.n_rows - k);
                 new_rows = train.slice(train.n_rows - k, train.n_rows);
+                context = std::min(s.model.window - 1, old_rows.n_rows);
+                with_context = train.slice(train.n_rows - k - context, train.n_rows);
             } else if (k > 0) {
-                new_rows = test.series.slice(0, std::min(k, test.series.n_rows));
+                // The test file is scored from its first row, without the train rows before it: so are these.
+                new_rows = with_context = test.series.slice(0, std::min(k, test.series.n_rows));
             }
             score_from(test, s, k);
             if (!old || s.protocol == "shift") {
@@ -266,7 +270,7 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
                 progress.step(number, tag + method);
                 std::optional<Made> made;
                 if (is_retrain_method(method)) {
-                    auto [detector, report] = old->detector.retrain(new_rows, retrain_config(s.retrain, method, seed));
+                    auto [detector, report] = old->detector.retrain(with_context, retrain_config(s.retrain, method, seed), context);
                     made = Made{std::move(detector), report.total_ms, mib(report.peak_rss_bytes)};
                 } else {
                     made = method == "full" ? train_measured(followed_by(old_rows, new_rows), s.model, full_training_config(s.train), seed)

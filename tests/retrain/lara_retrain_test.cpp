@@ -175,6 +175,27 @@ TEST_F(LaraRetrainTest, TheMlpMapAblationRepairsTheChangeButIsNeitherSavedNorCom
     EXPECT_EQ(unchanged.score(later).scores, detector_->score(later).scores);
 }
 
+TEST_F(LaraRetrainTest, RecalibrationScoresEachNewRowByTheWindowEndingAtIt) {
+    // With the w − 1 rows before the new ones as context, each new row is scored as detection
+    // scores it; with an infinite ridge the model is the old one, so those are its scores.
+    const auto w = detector_->model_config().window;
+    const auto rows = series_->slice(2000 - (w - 1), 2043);
+    const auto scores = detector_->score(rows, w - 1).scores;
+    ASSERT_EQ(scores.size(), 43u);
+    const auto before = detector_->info()["threshold"];
+    lara::RetrainConfig config;
+    config.ridge_z = config.ridge_x = std::numeric_limits<double>::infinity();
+    const auto [adapted, report] = detector_->retrain(rows, config, w - 1);
+    EXPECT_EQ(report.n_rows, 43);
+    const double median = lara::core::median(scores), old_median = before["score_median"], old_threshold = before["value"];
+    EXPECT_NEAR(adapted.threshold(), median + (old_threshold - old_median), 1e-9 * (1 + std::abs(median)));
+    // The median and spread stored are both the new rows' (a later `scale` divides by that spread).
+    EXPECT_NEAR(adapted.info()["threshold"]["score_mad"].get<double>(), lara::core::median_absolute_deviation(scores), 1e-12);
+    // Without context the first w − 1 rows take inner steps of the first window: other scores.
+    EXPECT_NE(detector_->retrain(series_->slice(2000, 2043), config).first.threshold(), adapted.threshold());
+    EXPECT_THROW(detector_->retrain(rows, config, rows.n_rows), lara::Error);
+}
+
 TEST_F(LaraRetrainTest, ScaleRecalibrationKeepsTheThresholdsDistanceInUnitsOfSpread) {
     // With an infinite ridge the model is unchanged, so the new rows' scores are the old model's.
     const auto rows = changed(2000, 2043, 0.5f, 6.0f);
