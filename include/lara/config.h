@@ -8,6 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
+// lara's API passes nlohmann::json objects, and the library is built without JSON_DIAGNOSTICS,
+// which changes their layout: a consumer built with it would corrupt them, silently.
+#if JSON_DIAGNOSTICS
+#error "lara's API passes nlohmann::json objects, and lara is built without JSON_DIAGNOSTICS: build this file without it"
+#endif
+
 namespace lara {
 
 //! The values ModelConfig::activation takes (the command line offers the same).

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lara/config.h"  // its guard on the json objects this API passes
+
 namespace lara {
 
 struct EvaluateSpec {

@@ -70,8 +70,9 @@ public:
     std::int64_t n_metrics() const;
     const std::vector<std::string>& metric_names() const;  // from the header; empty without one
     bool has_timestamps() const;
-    //! The next row in [from, to): n_metrics values and the timestamp in epoch seconds (0 without a
-    //! timestamp column). False after the last; rows before `from` are read, checked and skipped.
+    //! The next row in [first_kept(), to), the context rows before `from` included: n_metrics
+    //! values and the timestamp in epoch seconds (0 without a timestamp column). False after the
+    //! last. Rows before those are read and skipped: their cells are not checked, their widths are.
     bool next(std::vector<float>& values, double& timestamp);
 
 private:

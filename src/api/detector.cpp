@@ -31,6 +31,9 @@ void check_series(const Series& series) {
         series.values.size() != static_cast<std::size_t>(series.n_rows) * static_cast<std::size_t>(series.n_metrics))
         throw Error(ErrorKind::data, series.source + ": the series holds " + std::to_string(series.values.size()) + " values, not " +
                                          std::to_string(series.n_rows) + " rows × " + std::to_string(series.n_metrics) + " metrics");
+    if (!series.metric_names.empty() && series.metric_names.size() != static_cast<std::size_t>(series.n_metrics))
+        throw Error(ErrorKind::data, series.source + ": the series names " + std::to_string(series.metric_names.size()) + " metrics but holds " +
+                                         std::to_string(series.n_metrics));
     const auto bad = std::find_if(series.values.begin(), series.values.end(), [](float v) { return !std::isfinite(v); });
     if (bad != series.values.end()) {
         const auto at = static_cast<std::int64_t>(bad - series.values.begin());
@@ -271,6 +274,8 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& rows, const R
     if (config.recalibrate == "warmup" && state_->threshold_config.method == "fixed")
         throw Error(ErrorKind::usage, "--recalibrate warmup refits SPOT on the first rows of each scored series, and this model's "
                                       "threshold is fixed (--threshold): use shift, scale or keep");
+    if (state_->adjusted.has_nonlinear_maps())
+        throw Error(ErrorKind::usage, "a model with non-linear (MLP) adjusting maps is an ablation for measurement and cannot be retrained again");
     check_series(rows);
     check_metric_order(*state_, rows);
     if (context_rows < 0 || context_rows >= rows.n_rows)

@@ -64,7 +64,9 @@ std::vector<ScoredRow> StreamScorer::push(const std::vector<float>& values) {
 std::vector<ScoredRow> StreamScorer::finish() {
     if (finished_) throw Error(ErrorKind::usage, recent_.source + ": finish() called twice");
     finished_ = true;
-    if (pushed_ < detector_.state_->model.window) score_unthresholded(*detector_.state_, recent_);  // throws: fewer rows than a window
+    if (const auto w = detector_.state_->model.window; pushed_ < w)
+        throw Error(ErrorKind::data, recent_.source + ": the stream ended after " + std::to_string(pushed_) + (pushed_ == 1 ? " row" : " rows") +
+                                         ", fewer than one window (" + std::to_string(w) + ")");
     if (pushed_ <= context_rows_)
         throw Error(ErrorKind::data, recent_.source + ": the stream ended after " + std::to_string(pushed_) + " rows, all of them context rows (" +
                                          std::to_string(context_rows_) + ")");

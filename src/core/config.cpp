@@ -43,17 +43,34 @@ nlohmann::json ModelConfig::to_json() const {
     return j;
 }
 
+namespace {
+
+//! Reads a config from JSON; a missing field or one of the wrong type is a lara::Error (usage)
+//! naming the config, not nlohmann's own exception, as every lara function promises.
+template <typename Read>
+auto read_config(const char* where, const Read& read) {
+    try {
+        return read();
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::usage, std::string(where) + ": " + e.what());
+    }
+}
+
+}  // namespace
+
 ModelConfig ModelConfig::from_json(const nlohmann::json& json) {
-    ModelConfig c;
-    c.arch = json.at("arch").get<std::string>();
-    c.window = json.at("window").get<std::int64_t>();
-    c.n_metrics = json.at("n_metrics").get<std::int64_t>();
-    c.latent = json.at("latent").get<std::int64_t>();
-    c.hidden = json.at("hidden").get<std::int64_t>();
-    if (c.arch == "mlp") c.activation = json.value("activation", "relu");  // files before format version 3 have ReLU layers
-    c.min_std = json.at("min_std").get<double>();
-    c.validate();
-    return c;
+    return read_config("model config", [&json] {
+        ModelConfig c;
+        c.arch = json.at("arch").get<std::string>();
+        c.window = json.at("window").get<std::int64_t>();
+        c.n_metrics = json.at("n_metrics").get<std::int64_t>();
+        c.latent = json.at("latent").get<std::int64_t>();
+        c.hidden = json.at("hidden").get<std::int64_t>();
+        if (c.arch == "mlp") c.activation = json.value("activation", "relu");  // files before format version 3 have ReLU layers
+        c.min_std = json.at("min_std").get<double>();
+        c.validate();
+        return c;
+    });
 }
 
 void TrainConfig::validate() const {
@@ -71,15 +88,17 @@ nlohmann::json TrainConfig::to_json() const {
 }
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
-    TrainConfig c;
-    c.epochs = json.at("epochs").get<std::int64_t>();
-    c.batch = json.at("batch").get<std::int64_t>();
-    c.learning_rate = json.at("learning_rate").get<double>();
-    c.val_fraction = json.at("val_fraction").get<double>();
-    c.patience = json.at("patience").get<std::int64_t>();
-    c.seed = json.at("seed").get<std::uint64_t>();
-    c.validate();
-    return c;
+    return read_config("train config", [&json] {
+        TrainConfig c;
+        c.epochs = json.at("epochs").get<std::int64_t>();
+        c.batch = json.at("batch").get<std::int64_t>();
+        c.learning_rate = json.at("learning_rate").get<double>();
+        c.val_fraction = json.at("val_fraction").get<double>();
+        c.patience = json.at("patience").get<std::int64_t>();
+        c.seed = json.at("seed").get<std::uint64_t>();
+        c.validate();
+        return c;
+    });
 }
 
 void ThresholdConfig::validate() const {
@@ -97,13 +116,15 @@ nlohmann::json ThresholdConfig::to_json() const {
 }
 
 ThresholdConfig ThresholdConfig::from_json(const nlohmann::json& json) {
-    ThresholdConfig c;
-    c.method = json.at("method").get<std::string>();
-    c.risk = json.at("risk").get<double>();
-    c.init_quantile = json.at("init_quantile").get<double>();
-    c.value = json.at("value").get<double>();
-    c.validate();
-    return c;
+    return read_config("threshold config", [&json] {
+        ThresholdConfig c;
+        c.method = json.at("method").get<std::string>();
+        c.risk = json.at("risk").get<double>();
+        c.init_quantile = json.at("init_quantile").get<double>();
+        c.value = json.at("value").get<double>();
+        c.validate();
+        return c;
+    });
 }
 
 void RetrainConfig::validate() const {

@@ -120,6 +120,47 @@ TEST_F(DetectorTest, MetricNamesTravelWithTheModelAndGuardTheColumnOrder) {
     // The model's own names: the loaded model scores as the one in memory.
     later.metric_names = named.metric_names;
     EXPECT_EQ(loaded.score(later).scores, trained.score(later).scores);
+    // Names for another number of metrics: a series that contradicts itself (before, training
+    // took it and wrote a model file that loading then refused).
+    later.metric_names.pop_back();
+    try {
+        loaded.score(later);
+        ADD_FAILURE() << "5 names for 6 metrics were scored";
+    } catch (const lara::Error& e) {
+        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
+        EXPECT_NE(std::string(e.what()).find("the series names 5 metrics but holds 6"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(lara::Detector::train(later, lara::test::small_model(), lara::TrainConfig{}, {}), lara::Error);
+    // A stream that ends before its first window is a data error, even an empty one.
+    for (int rows = 0; rows < 2; ++rows) {
+        lara::StreamScorer scorer(loaded, "short");
+        if (rows == 1) scorer.push(std::vector<float>(6, 0.0f));
+        try {
+            scorer.finish();
+            ADD_FAILURE() << rows << " rows were scored";
+        } catch (const lara::Error& e) {
+            EXPECT_EQ(e.kind(), lara::ErrorKind::data) << e.what();
+            EXPECT_NE(std::string(e.what()).find("short: the stream ended after " + std::to_string(rows) + (rows == 1 ? " row," : " rows,")),
+                      std::string::npos) << e.what();
+        }
+    }
+}
+
+TEST(ConfigFromJson, AMissingOrMistypedFieldIsALaraError) {
+    auto json = lara::TrainConfig{}.to_json();
+    EXPECT_EQ(lara::TrainConfig::from_json(json).epochs, lara::TrainConfig{}.epochs);
+    json.erase("epochs");
+    for (const auto& bad : {json, nlohmann::json::object(), nlohmann::json{{"epochs", "many"}}}) {
+        try {
+            lara::TrainConfig::from_json(bad);
+            ADD_FAILURE() << bad.dump();
+        } catch (const lara::Error& e) {
+            EXPECT_EQ(e.kind(), lara::ErrorKind::usage);
+            EXPECT_EQ(std::string(e.what()).rfind("train config: ", 0), 0u) << e.what();
+        }
+    }
+    EXPECT_THROW(lara::ModelConfig::from_json(nlohmann::json::object()), lara::Error);
+    EXPECT_THROW(lara::ThresholdConfig::from_json(nlohmann::json{{"method", 3}}), lara::Error);
 }
 
 TEST_F(DetectorTest, EveryRowGetsAScoreThatSumsItsContributions) {

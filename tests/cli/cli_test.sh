@@ -58,7 +58,7 @@ cut -d, -f1-3 "$dir/data.csv" | "$lara" score --model "$dir/m.lara" --data - --f
     timeout 60 "$lara" score --model "$dir/m.lara" --data - 2>"$dir/err" | head -2 >/dev/null; exit "${PIPESTATUS[1]}")
 [ $? -eq 5 ] || fail "a stream whose reader went away: $(cat "$dir/err")"
 head -5 "$dir/data.csv" | "$lara" score --model "$dir/m.lara" --data - >"$dir/out" 2>"$dir/err"
-[ $? -eq 2 ] && [ ! -s "$dir/out" ] && grep -q 'stdin: 4 rows are fewer than one window' "$dir/err" ||
+[ $? -eq 2 ] && [ ! -s "$dir/out" ] && grep -q 'stdin: the stream ended after 4 rows, fewer than one window' "$dir/err" ||
     fail "a stream shorter than a window: $(cat "$dir/out" "$dir/err")"
 expect_code 0 "score to stdout" "$lara" score --model "$dir/m.lara" --data "$dir/data.csv"
 [ "$(wc -l <"$dir/out")" -eq 401 ] || fail "stdout scores: $(wc -l <"$dir/out") lines"

@@ -167,6 +167,9 @@ TEST_F(LaraRetrainTest, TheMlpMapAblationRepairsTheChangeButIsNeitherSavedNorCom
     lara::test::TempDir dir;
     EXPECT_THROW(adapted.save(dir.file("mlp.lara")), lara::Error);
     EXPECT_THROW(adapted.retrain(changed(2200, 2243, 0.5f, 6.0f), lara::RetrainConfig{}), lara::Error);
+    lara::RetrainConfig renorm;
+    renorm.method = "renorm";
+    EXPECT_THROW(adapted.retrain(changed(2200, 2243, 0.5f, 6.0f), renorm), lara::Error);  // no method retrains it
 
     // An infinite ridge keeps the identity here too.
     config.ridge_z = config.ridge_x = std::numeric_limits<double>::infinity();
