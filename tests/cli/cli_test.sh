@@ -98,6 +98,19 @@ grep -q '^warning: metric 2 (net), 0-based as in top_metrics: data row 49 (0-bas
     fail "wild value warning: $(cat "$dir/err")"
 expect_code 0 "train without it" "$lara" train --data "$dir/data.csv" --to 300 --out "$dir/wild.lara" --window 10 --epochs 1 --quiet
 [ ! -s "$dir/err" ] || fail "a warning without a wild value: $(cat "$dir/err")"
+# retrain --from reads the rows before it as the new rows' past for recalibration. With infinite
+# ridges the model is the old one, so shift's threshold is the median of `score --from 300 --to 343`
+# (which reads the same past) plus the old threshold's distance from the old median.
+expect_code 0 "retrain with past rows" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 \
+    --out "$dir/p.lara" --ridge-z inf --ridge-x inf
+after=$(sed -n 's/.*"after":\([-0-9.e+]*\).*/\1/p' "$dir/out")
+"$lara" info --model "$dir/m.lara" | tr -d ' \n' >"$dir/info.json"
+old_value=$(sed -n 's/.*"score_median":[-0-9.e+]*,"value":\([-0-9.e+]*\).*/\1/p' "$dir/info.json")
+old_median=$(sed -n 's/.*"score_median":\([-0-9.e+]*\).*/\1/p' "$dir/info.json")
+median=$("$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 343 | tail -n +2 | cut -d, -f2 | sort -g | sed -n 22p)
+awk -v a="$after" -v m="$median" -v t="$old_value" -v o="$old_median" \
+    'BEGIN { e = m + t - o; d = a - e; if (d < 0) d = -d; exit !(a != "" && d <= 1e-5 * (e < 0 ? -e : e) + 1e-6) }' ||
+    fail "recalibration did not score the new rows with their past: after $after, median $median, old $old_value and $old_median"
 # An infinite ridge fits no map: what only that fit would use is refused.
 expect_code 1 "--samples with --ridge-z inf" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" \
     --ridge-z inf --samples 8
