@@ -42,14 +42,20 @@ protected:
 lara::data::SyntheticSeries* DetectorTest::synthetic_ = nullptr;
 lara::Detector* DetectorTest::detector_ = nullptr;
 
-void expect_model_error(const std::string& path, const std::string& fragment) {
+//! `call` throws a lara::Error of `kind` whose message holds `fragment`.
+template <typename Call>
+void expect_error(const Call& call, lara::ErrorKind kind, const std::string& fragment) {
     try {
-        lara::Detector::load(path);
-        FAIL() << path << " was accepted";
+        call();
+        ADD_FAILURE() << "accepted; expected an error with \"" << fragment << "\"";
     } catch (const lara::Error& e) {
-        EXPECT_EQ(e.kind(), lara::ErrorKind::model);
+        EXPECT_EQ(e.kind(), kind) << e.what();
         EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
     }
+}
+
+void expect_model_error(const std::string& path, const std::string& fragment) {
+    expect_error([&path] { lara::Detector::load(path); }, lara::ErrorKind::model, fragment);
 }
 
 //! Every row of `series` pushed into a StreamScorer one at a time, then finish(): all the rows it
@@ -99,13 +105,7 @@ TEST_F(DetectorTest, MetricNamesTravelWithTheModelAndGuardTheColumnOrder) {
 
     auto later = synthetic_->series.slice(1500, 1600);
     later.metric_names = {"mem", "cpu", "net", "disk", "io", "tcp"};  // two columns swapped
-    try {
-        loaded.score(later);
-        ADD_FAILURE() << "swapped columns were scored";
-    } catch (const lara::Error& e) {
-        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
-        EXPECT_NE(std::string(e.what()).find("metric 1 is \"mem\", which the model was trained with as metric 2"), std::string::npos) << e.what();
-    }
+    expect_error([&] { loaded.score(later); }, lara::ErrorKind::data, "metric 1 is \"mem\", which the model was trained with as metric 2");
     lara::RetrainConfig config;
     config.method = "renorm";
     EXPECT_THROW(loaded.retrain(later, config), lara::Error);
@@ -123,26 +123,14 @@ TEST_F(DetectorTest, MetricNamesTravelWithTheModelAndGuardTheColumnOrder) {
     // Names for another number of metrics: a series that contradicts itself (before, training
     // took it and wrote a model file that loading then refused).
     later.metric_names.pop_back();
-    try {
-        loaded.score(later);
-        ADD_FAILURE() << "5 names for 6 metrics were scored";
-    } catch (const lara::Error& e) {
-        EXPECT_EQ(e.kind(), lara::ErrorKind::data);
-        EXPECT_NE(std::string(e.what()).find("the series names 5 metrics but holds 6"), std::string::npos) << e.what();
-    }
+    expect_error([&] { loaded.score(later); }, lara::ErrorKind::data, "the series names 5 metrics but holds 6");
     EXPECT_THROW(lara::Detector::train(later, lara::test::small_model(), lara::TrainConfig{}, {}), lara::Error);
     // A stream that ends before its first window is a data error, even an empty one.
     for (int rows = 0; rows < 2; ++rows) {
         lara::StreamScorer scorer(loaded, "short");
         if (rows == 1) scorer.push(std::vector<float>(6, 0.0f));
-        try {
-            scorer.finish();
-            ADD_FAILURE() << rows << " rows were scored";
-        } catch (const lara::Error& e) {
-            EXPECT_EQ(e.kind(), lara::ErrorKind::data) << e.what();
-            EXPECT_NE(std::string(e.what()).find("short: the stream ended after " + std::to_string(rows) + (rows == 1 ? " row," : " rows,")),
-                      std::string::npos) << e.what();
-        }
+        expect_error([&] { scorer.finish(); }, lara::ErrorKind::data,
+                     "short: the stream ended after " + std::to_string(rows) + (rows == 1 ? " row," : " rows,"));
     }
 }
 
