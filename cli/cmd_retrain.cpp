@@ -111,9 +111,14 @@ void add_retrain(CLI::App& app) {
         check_output_path(o->curve, {o->data.path, o->model, o->out});
         const auto old = Detector::load(o->model);
         // The w − 1 rows before --from, where the file has them, give the new rows their past
-        // when the threshold is recalibrated, as `score --from` reads them.
-        o->data.read.context_rows = old.model_config().window - 1;
+        // when the threshold is recalibrated from their scores, as `score --from` reads them.
+        const bool rescores = o->config.recalibrate == "shift" || o->config.recalibrate == "scale";
+        o->data.read.context_rows = rescores ? old.model_config().window - 1 : 0;
         const auto rows = o->data.load();
+        if (const auto from = o->data.read.from; rows.first_row + rows.n_rows <= from)
+            throw Error(ErrorKind::data, rows.source + ": row range [" + std::to_string(from) + ", " +
+                                             (o->data.read.to == -1 ? std::string("end") : std::to_string(o->data.read.to)) +
+                                             ") holds no rows to retrain on");
         const auto [adapted, report] = old.retrain(rows, o->config, o->data.read.from - rows.first_row);
         // The loss curve first: if it cannot be written, --out (possibly the old model) is untouched.
         if (!o->curve.empty()) {

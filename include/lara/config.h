@@ -9,7 +9,8 @@
 #include <nlohmann/json.hpp>
 
 // lara's API passes nlohmann::json objects, and the library is built without JSON_DIAGNOSTICS,
-// which changes their layout: a consumer built with it would corrupt them, silently.
+// which changes their layout: refused here, with a message, rather than at link time (nlohmann
+// 3.11 tags its ABI with it) or, with older versions, by corrupting them silently.
 #if JSON_DIAGNOSTICS
 #error "lara's API passes nlohmann::json objects, and lara is built without JSON_DIAGNOSTICS: build this file without it"
 #endif

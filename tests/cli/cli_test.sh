@@ -111,6 +111,14 @@ median=$("$lara" score --model "$dir/m.lara" --data "$dir/data.csv" --from 300 -
 awk -v a="$after" -v m="$median" -v t="$old_value" -v o="$old_median" \
     'BEGIN { e = m + t - o; d = a - e; if (d < 0) d = -d; exit !(a != "" && d <= 1e-5 * (e < 0 ? -e : e) + 1e-6) }' ||
     fail "recalibration did not score the new rows with their past: after $after, median $median, old $old_value and $old_median"
+# An empty range is the input's problem, as for score; rows before --from that recalibration does
+# not use (keep, warmup) are not read.
+expect_code 2 "retrain on an empty range" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --to 300 --out "$dir/p.lara"
+grep -q 'row range \[300, 300) holds no rows to retrain on' "$dir/err" || fail "retrain on an empty range: $(cat "$dir/err")"
+awk -F, 'NR == 297 { $2 = "" } 1' OFS=, "$dir/data.csv" >"$dir/gap.csv"
+expect_code 0 "retrain --recalibrate keep past a bad cell before --from" "$lara" retrain --model "$dir/m.lara" --data "$dir/gap.csv" \
+    --from 300 --to 343 --recalibrate keep --out "$dir/p.lara"
+expect_code 2 "retrain --recalibrate shift reads it" "$lara" retrain --model "$dir/m.lara" --data "$dir/gap.csv" --from 300 --to 343 --out "$dir/p.lara"
 # An infinite ridge fits no map: what only that fit would use is refused.
 expect_code 1 "--samples with --ridge-z inf" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" \
     --ridge-z inf --samples 8
