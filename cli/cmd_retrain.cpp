@@ -115,10 +115,7 @@ void add_retrain(CLI::App& app) {
         const bool rescores = o->config.recalibrate == "shift" || o->config.recalibrate == "scale";
         o->data.read.context_rows = rescores ? old.model_config().window - 1 : 0;
         const auto rows = o->data.load();
-        if (const auto from = o->data.read.from; rows.first_row + rows.n_rows <= from)
-            throw Error(ErrorKind::data, rows.source + ": row range [" + std::to_string(from) + ", " +
-                                             (o->data.read.to == -1 ? std::string("end") : std::to_string(o->data.read.to)) +
-                                             ") holds no rows to retrain on");
+        o->data.refuse_empty(rows.source, rows.first_row + rows.n_rows, "to retrain on");
         const auto [adapted, report] = old.retrain(rows, o->config, o->data.read.from - rows.first_row);
         // The loss curve first: if it cannot be written, --out (possibly the old model) is untouched.
         if (!o->curve.empty()) {

@@ -52,14 +52,6 @@ void add_score(CLI::App& app) {
         // past, so that a range scores as it does inside the whole file.
         const auto from = o->data.read.from;
         o->data.read.context_rows = detector.model_config().window - 1;
-        // An empty range (--from at the end, --to equal to --from) is the input's problem, said as such
-        // rather than as too few context rows or too short a window.
-        const auto refuse_empty = [&](const std::string& source, std::int64_t end) {
-            if (end <= from)
-                throw Error(ErrorKind::data, source + ": row range [" + std::to_string(from) + ", " +
-                                                 (o->data.read.to == -1 ? std::string("end") : std::to_string(o->data.read.to)) +
-                                                 ") holds no rows to score");
-        };
         if (stream) {
             RowReader reader(std::cin, "stdin", o->data.options());
             if (reader.n_metrics() != detector.model_config().n_metrics)  // said at once, not after the rows before --from
@@ -80,12 +72,12 @@ void add_score(CLI::App& app) {
             double timestamp = 0;
             std::int64_t end = first;  // one past the last row read
             for (; reader.next(values, timestamp); ++end) print(scorer.push(values));
-            refuse_empty("stdin", end);
+            o->data.refuse_empty("stdin", end, "to score");
             print(scorer.finish());
             return;
         }
         const auto series = o->data.load();
-        refuse_empty(series.source, series.first_row + series.n_rows);
+        o->data.refuse_empty(series.source, series.first_row + series.n_rows, "to score");
         const auto result = detector.score(series, from - series.first_row);
         std::ostringstream out;
         out.precision(9);

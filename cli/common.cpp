@@ -28,6 +28,12 @@ ReadOptions DataOptions::options() const {
     return options;
 }
 
+void DataOptions::refuse_empty(const std::string& source, std::int64_t end, const char* to_do) const {
+    if (end > read.from) return;
+    throw Error(ErrorKind::data, source + ": row range [" + std::to_string(read.from) + ", " +
+                                     (read.to == -1 ? std::string("end") : std::to_string(read.to)) + ") holds no rows " + to_do);
+}
+
 Series DataOptions::load() const {
     if (path == "-") throw Error(ErrorKind::usage, "--data -: only score reads standard input; give a file");
     return read_series(path, options());

@@ -21,6 +21,10 @@ struct DataOptions {
     void add_to(CLI::App& command, const std::string& what);
     ReadOptions options() const;  // read, with --fill and --timestamp
     Series load() const;
+    //! An empty range (--from at the end, --to equal to --from) is the input's problem, said as
+    //! such rather than as too few context rows or too short a window: throws Error(data) when the
+    //! rows read from `source` end (`end`, one past the last) at or before --from.
+    void refuse_empty(const std::string& source, std::int64_t end, const char* to_do) const;
 };
 
 //! --seed: CLI11 would wrap "-1" into 2⁶⁴ − 1 and clamp what does not fit; only digits that fit
