@@ -225,12 +225,21 @@ void check_metric_order(const Detector::State& s, const Series& series) {
     }
 }
 
+namespace {
+
+//! The first context_rows of a series are only the past of the rest: 0 ≤ context_rows < n_rows.
+void check_context(const Series& series, std::int64_t context_rows, const char* to_do) {
+    if (context_rows < 0 || context_rows >= series.n_rows)
+        throw Error(ErrorKind::usage, series.source + ": " + std::to_string(context_rows) + " context rows leave none of its " +
+                                          std::to_string(series.n_rows) + " rows " + to_do);
+}
+
+}  // namespace
+
 ScoreResult score_unthresholded(const Detector::State& s, const Series& series, std::int64_t first) {
     check_series(series);
     check_metric_order(s, series);
-    if (first < 0 || first >= series.n_rows)
-        throw Error(ErrorKind::usage, series.source + ": " + std::to_string(first) + " context rows leave none of its " +
-                                          std::to_string(series.n_rows) + " rows to score");
+    check_context(series, first, "to score");
     auto steps = detect::score_steps(s.adjusted, normalised(s.normalizer, series, s.model.window), first);
     ScoreResult result;
     result.first_row = series.first_row + first;
@@ -278,9 +287,7 @@ std::pair<Detector, RetrainReport> Detector::retrain(const Series& rows, const R
         throw Error(ErrorKind::usage, "a model with non-linear (MLP) adjusting maps is an ablation for measurement and cannot be retrained again");
     check_series(rows);
     check_metric_order(*state_, rows);
-    if (context_rows < 0 || context_rows >= rows.n_rows)
-        throw Error(ErrorKind::usage, rows.source + ": " + std::to_string(context_rows) + " context rows leave none of its " +
-                                          std::to_string(rows.n_rows) + " rows to retrain on");
+    check_context(rows, context_rows, "to retrain on");
     const Series new_rows = context_rows > 0 ? rows.slice(context_rows, rows.n_rows) : rows;
     core::reset_peak_rss();
     const core::Timer total;
