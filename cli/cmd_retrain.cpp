@@ -12,8 +12,7 @@ namespace {
 //! An infinite ridge keeps its map the identity: that stage is not fitted, as with --no-fit-z/x.
 void refuse_options_that_do_not_apply(const CLI::App& cmd, const RetrainConfig& config) {
     const bool lara = config.method == "lara";
-    const bool fits_z = lara && config.fit_z && !std::isinf(config.ridge_z), fits_x = lara && config.fit_x && !std::isinf(config.ridge_x);
-    const bool ruminates = fits_z && config.ruminate;
+    const bool fits_z = config.fits_z(), fits_x = config.fits_x(), ruminates = config.ruminates();
     const char* ruminate_block = "the ruminate block (--method lara with M_z fitted: without --no-ruminate, --no-fit-z or --ridge-z inf)";
     const struct {
         const char* option;

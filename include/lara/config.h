@@ -97,6 +97,11 @@ struct RetrainConfig {
     std::int64_t warmup_rows = 288;     // warmup: SPOT on the first rows of each scored series (288 = a day of 5-minute steps), ≥ 50
     std::uint64_t seed = 0;             // sampling and baseline training
 
+    //! Whether LARA fits M_z, M_x: its switch on and a finite ridge (an infinite one keeps the
+    //! map the identity, unfitted); and whether the ruminate block runs (it guides M_z only).
+    bool fits_z() const;
+    bool fits_x() const;
+    bool ruminates() const { return fits_z() && ruminate; }
     void validate() const;
     nlohmann::json to_json() const;
 };

@@ -95,10 +95,7 @@ void refuse_settings_no_method_uses(const ExperimentSpec& s) {
     const RetrainConfig defaults;
     const auto any = [&s](const std::function<bool(const std::string&)>& uses) { return std::any_of(s.methods.begin(), s.methods.end(), uses); };
     const bool retrains = any(is_retrain_method);
-    const bool ruminates = any([&s](const std::string& m) {  // as retrain_config() sets the method up
-        const auto config = retrain_config(s.retrain, m, 0);
-        return is_retrain_method(m) && config.method == "lara" && config.ruminate && config.fit_z;
-    });
+    const bool ruminates = any([&s](const std::string& m) { return is_retrain_method(m) && retrain_config(s.retrain, m, 0).ruminates(); });
     if (s.retrain.recalibrate != defaults.recalibrate && !retrains)
         throw Error(ErrorKind::usage, "experiment settings: recalibrate: no chosen method retrains a model (methods " + joined(s.methods) + ")");
     if (s.retrain.proposal != defaults.proposal && !ruminates)

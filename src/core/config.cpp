@@ -127,6 +127,9 @@ ThresholdConfig ThresholdConfig::from_json(const nlohmann::json& json) {
     });
 }
 
+bool RetrainConfig::fits_z() const { return method == "lara" && fit_z && !std::isinf(ridge_z); }
+bool RetrainConfig::fits_x() const { return method == "lara" && fit_x && !std::isinf(ridge_x); }
+
 void RetrainConfig::validate() const {
     const std::string where = "retrain config";
     if (!one_of(method, {"lara", "finetune", "scratch", "renorm"}))

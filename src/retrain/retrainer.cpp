@@ -47,14 +47,14 @@ void fit_nonlinear(LaraFit& fit, const torch::Tensor& u_z, const torch::Tensor& 
     std::shared_ptr<const MlpMap> z_net, x_net;
     auto z = u;
     // An infinite ridge keeps the identity, as it does for the affine maps.
-    if (config.fit_z && std::isfinite(config.ridge_z)) {
+    if (config.fits_z()) {
         options.ridge = config.ridge_z;
         auto stage = fit_mlp_map(u_z, z_tilde, options);
         z_net = stage.map;
         z = z_net->apply(u);
         fit.objective_z = stage.objective;
     }
-    if (config.fit_x && std::isfinite(config.ridge_x)) {
+    if (config.fits_x()) {
         options.ridge = config.ridge_x;
         const auto x_tilde = fit.model.decode(z).mean.reshape({-1, d});
         auto stage = fit_mlp_map(x_tilde, windows.reshape({-1, d}), options);
@@ -80,9 +80,9 @@ LaraFit retrain_lara(const AdjustedModel& current, const torch::Tensor& windows,
     const auto u_z = u.index_select(0, ruminated);
     torch::Tensor z_tilde = u_z;
     // An infinite ridge keeps a map the identity: that stage is not fitted, and without M_z the
-    // ruminate block has nothing to guide.
-    const bool fits_z = config.fit_z && !std::isinf(config.ridge_z), fits_x = config.fit_x && !std::isinf(config.ridge_x);
-    if (config.ruminate && fits_z) {
+    // ruminate block has nothing to guide (RetrainConfig::fits_z).
+    const bool fits_z = config.fits_z(), fits_x = config.fits_x();
+    if (config.ruminates()) {
         RuminateOptions options;
         options.n_restored = config.n_restored;
         options.n_samples = config.n_samples;
