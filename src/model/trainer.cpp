@@ -62,7 +62,9 @@ TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig
         if (!std::isfinite(history.train_loss.back()) || !std::isfinite(val_loss))
             throw Error(ErrorKind::internal, "the training loss is not finite at epoch " + std::to_string(epoch) +
                                               " (non-finite input values, or a learning rate that diverges)");
-        if (val_loss < best) {
+        // Without held-out windows there is nothing to select on: the training loss is the mean of
+        // the epoch's minibatches before their steps, so it does not measure the weights after them.
+        if (n_val > 0 && val_loss < best) {
             best = val_loss;
             history.best_epoch = epoch;
             since_best = 0;
@@ -80,9 +82,13 @@ TrainHistory train_vae(Vae& vae, const torch::Tensor& windows, const TrainConfig
         }
         if (stop) break;
     }
-    torch::NoGradGuard no_grad;
-    auto params = vae.parameters();
-    for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
+    if (n_val > 0) {
+        torch::NoGradGuard no_grad;
+        auto params = vae.parameters();
+        for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
+    } else {
+        history.best_epoch = static_cast<std::int64_t>(history.train_loss.size());  // a fixed number of epochs: the last
+    }
     vae.eval();
     history.seconds = timer.seconds();
     return history;

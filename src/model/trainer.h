@@ -15,7 +15,7 @@ using lara::TrainConfig;
 
 struct TrainHistory {
     std::vector<double> train_loss, val_loss;
-    std::int64_t best_epoch = 0;  // 1-based; its weights are the ones kept
+    std::int64_t best_epoch = 0;  // 1-based; its weights are the ones kept (the last epoch when nothing is held out)
     std::int64_t held_out = 0;    // latest windows held out for early stopping; 0: none (too few, or val_fraction 0)
     double seconds = 0;
 };

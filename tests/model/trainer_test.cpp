@@ -118,3 +118,31 @@ TEST(Trainer, LossesAreTheMeanNegativeElboPerElementAndNoHeldOutWindowsMeansNoEa
     for (const double loss : history.train_loss) EXPECT_NEAR(loss, per_element, 0.1 * per_element);
     EXPECT_EQ(history.val_loss, history.train_loss);  // without held-out windows it is the training loss
 }
+
+TEST(Trainer, WithNothingHeldOutKeepsTheLastEpochNotTheLowestTrainingLoss) {
+    const OneThread one_thread;
+    // Full-batch training, as the baselines train on the K new windows: a large learning rate
+    // makes the loss jump about, so its lowest epoch is not the last one.
+    const auto windows = torch::sin(torch::arange(6 * 8 * 4, torch::kFloat32) / 3.0).view({6, 8, 4});
+    lara::TrainConfig train;
+    train.epochs = 12;
+    train.batch = 6;
+    train.learning_rate = 0.2;
+    train.val_fraction = 0;
+    train.seed = 3;
+    lara::model::seed_thread_random(train.seed);
+    auto vae = lara::model::make_vae(small_mlp(4));
+    std::vector<std::vector<torch::Tensor>> after_epoch;  // the weights as each epoch left them
+    const auto history = lara::model::train_vae(*vae, windows, train, [&](const lara::TrainProgress&) { after_epoch.push_back(weights_of(*vae)); });
+    ASSERT_EQ(after_epoch.size(), 12u);
+    const auto& losses = history.train_loss;
+    const auto lowest = std::min_element(losses.begin(), losses.end()) - losses.begin();
+    ASSERT_LT(lowest, 11) << "the loss fell every epoch: this case cannot tell the last epoch from the lowest";
+
+    EXPECT_EQ(history.best_epoch, 12);
+    const auto kept = weights_of(*vae);
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        EXPECT_TRUE(torch::equal(kept[i], after_epoch.back()[i])) << "parameter " << i;
+        EXPECT_FALSE(torch::equal(kept[i], after_epoch[static_cast<std::size_t>(lowest)][i])) << "parameter " << i;
+    }
+}
