@@ -210,12 +210,23 @@ bool is_time_name(std::string_view name) {
     return lower == "time" || lower == "timestamp" || lower == "date" || lower == "datetime" || lower == "ts";
 }
 
+//! pandas' df.to_csv() of a frame without column names: its unnamed index, then the columns'
+//! default names 0, 1, 2, … A data row cannot start with an empty field, so this is a header.
+bool is_pandas_numbered_header(const std::vector<Field>& fields) {
+    if (fields.size() < 2 || !fields[0].text.empty()) return false;
+    for (std::size_t i = 1; i < fields.size(); ++i)
+        if (fields[i].text != std::to_string(i - 1)) return false;
+    return true;
+}
+
 //! The first line is a header when it starts with a time column's name or when none of its fields
 //! is a number; a data row is all numbers. A line of both is refused rather than guessed at: taking
 //! "1,NA,3" for a header would drop a row and shift every score against its label. (A header of
-//! numbers only, such as pandas' "0,1,2", cannot be told from data and is read as a row.)
+//! numbers only cannot be told from data: pandas' ",0,1,2" is one, by its unnamed index, but
+//! "0,1,2" without an index is read as a row.)
 bool is_header(const std::string& path, std::string_view line, const std::vector<Field>& fields, TimestampColumn mode) {
     if (!fields.empty() && is_time_name(fields[0].text)) return true;
+    if (is_pandas_numbered_header(fields)) return true;
     double ignored = 0.0;
     const Field* text_field = nullptr;
     const Field* number_field = nullptr;

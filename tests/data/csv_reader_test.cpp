@@ -210,6 +210,18 @@ TEST(CsvReader, DropsPandasUnnamedIndexColumn) {
     EXPECT_EQ(dated.timestamps, (std::vector<double>{1704067200.0, 1704067500.0}));
 }
 
+TEST(CsvReader, PandasNumberedColumnsAfterItsIndexAreAHeader) {
+    lara::test::TempDir dir;
+    // df.to_csv() of a frame built from a bare array: the index, then the column numbers.
+    const Series s = lara::read_series(dir.write("n.csv", ",0,1,2\n0,1.5,2.5,3.5\n1,4.5,5.5,6.5\n"));
+    EXPECT_EQ(s.metric_names, (std::vector<std::string>{"0", "1", "2"}));
+    EXPECT_EQ(s.values, (std::vector<float>{1.5, 2.5, 3.5, 4.5, 5.5, 6.5}));
+    // Only the numbers 0, 1, 2, … in order make such a header: other lines keep their rules.
+    EXPECT_EQ(error_of([&] { lara::read_series(dir.write("g.csv", ",0,2\n0,1,2\n")); }).kind(), ErrorKind::data);
+    // Without the index, "0,1,2" is as likely a first row as a header, and is read as a row.
+    EXPECT_EQ(lara::read_series(dir.write("r.csv", "0,1,2\n3,4,5\n")).n_rows, 2);
+}
+
 TEST(CsvReader, NoTimestampColumnRefusesPandasUnnamedIndexAsAMetric) {
     const Error e = data_error("p.csv", pandas_csv, with_timestamp(TimestampColumn::none));
     EXPECT_NE(std::string(e.what()).find("p.csv:1:1: field 1 has no name in the header, as pandas writes its index"),
