@@ -155,10 +155,11 @@ ExperimentRow measure(const Scored& s, const TestData& test, const std::string& 
     row.n_labelled = std::count_if(test.labels.begin(), test.labels.end(), [](int v) { return v != 0; });
     row.n_flagged = std::count(s.anomalies.begin(), s.anomalies.end(), 1);
     const auto point = eval::point_metrics(s.anomalies, test.labels);
-    row.precision = point.precision;
+    // Undefined is NaN, not 0, which would pull every mean and paired difference towards 0 (the
+    // tables skip NaN): precision without a flagged row, and recall and everything built on it
+    // without a labelled one.
+    row.precision = row.n_flagged > 0 ? point.precision : kNaN;
     row.recall = row.f1 = row.best_f1 = row.pa_f1 = row.auc_pr = row.hitrate_100 = row.hitrate_150 = kNaN;
-    // Without a labelled scored row, recall and everything built on it are undefined, not 0: a 0
-    // would pull every mean and paired difference towards 0 (the tables skip NaN).
     if (row.n_labelled == 0) return row;
     row.recall = point.recall;
     row.f1 = point.f1;

@@ -1,6 +1,7 @@
 #include "api/experiment_report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <type_traits>
 
 #include "core/read_file.h"
 #include "eval/paired.h"
@@ -64,16 +66,22 @@ std::vector<std::string> split(const std::string& line, char separator) {
     return fields;
 }
 
-std::string mean_sd(const std::vector<double>& values, int decimals) {
+//! "mean ± sample sd"; one value has no spread to show ("± —"), and where fewer values than the
+//! method's rows are defined, their count follows in parentheses.
+std::string mean_sd(const std::vector<double>& values, std::size_t rows, int decimals) {
     if (values.empty()) return "—";
     const double n = static_cast<double>(values.size());
     const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
     double squares = 0;
     for (double v : values) squares += (v - mean) * (v - mean);
-    const double sd = values.size() > 1 ? std::sqrt(squares / (n - 1)) : 0.0;
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, mean, decimals, sd);
-    return text;
+    char text[96];
+    if (values.size() > 1)
+        std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, mean, decimals, std::sqrt(squares / (n - 1)));
+    else
+        std::snprintf(text, sizeof text, "%.*f ± —", decimals, mean);
+    std::string out = text;
+    if (values.size() < rows) out += " (" + std::to_string(values.size()) + ")";
+    return out;
 }
 
 std::vector<std::string> methods_in(const std::vector<ExperimentRow>& rows) {
@@ -103,7 +111,7 @@ std::string summary_table(const std::vector<ExperimentRow>& rows, bool hit_rates
             std::vector<double> values;
             for (const auto& row : rows)
                 if (row.method == method && !std::isnan(row.*(c->field))) values.push_back(row.*(c->field));
-            table += " " + mean_sd(values, c->decimals) + " |";
+            table += " " + mean_sd(values, n, c->decimals) + " |";
         }
         table += "\n";
     }
@@ -122,9 +130,13 @@ std::string f1_by_k_table(const std::vector<ExperimentRow>& rows, const std::vec
         table += "| " + method + " |";
         for (const auto k : ks) {
             std::vector<double> values;
+            std::size_t n = 0;
             for (const auto& row : rows)
-                if (row.method == method && row.new_rows == k && !std::isnan(row.f1)) values.push_back(row.f1);
-            table += " " + mean_sd(values, 3) + " |";
+                if (row.method == method && row.new_rows == k) {
+                    ++n;
+                    if (!std::isnan(row.f1)) values.push_back(row.f1);
+                }
+            table += " " + mean_sd(values, n, 3) + " |";
         }
         table += "\n";
     }
@@ -162,8 +174,8 @@ std::string unlabelled_note(const std::vector<ExperimentRow>& rows, bool sweep) 
     }
     if (names.empty()) return "";
     return "No scored row of " + joined(names) + " is labelled: their recall, F1, best F1, point-adjusted "
-           "F1, AUC-PR and hit rates are undefined, left empty in results.csv and out of the means below; only their "
-           "precision counts.\n\n";
+           "F1, AUC-PR and hit rates are undefined, left empty in results.csv and out of the means below; their "
+           "precision counts where they flagged a row (every flag is then a false alarm).\n\n";
 }
 
 }  // namespace
@@ -197,27 +209,50 @@ std::vector<ExperimentRow> parse_rows(const std::string& text, const std::string
     if (!std::getline(in, line) || line + "\n" != header)
         throw fail(1, "not an entity file of this experiment (expected the header " + header.substr(0, header.size() - 1) + ")");
     const auto cols = columns(hit_rates);
+    const auto names = split(header.substr(0, header.size() - 1), ',');
     std::vector<ExperimentRow> rows;
+    std::set<std::tuple<std::string, std::string, std::uint64_t, std::int64_t>> seen;
     for (int number = 2; std::getline(in, line); ++number) {
         const auto fields = split(line, ',');
         if (fields.size() != kIdColumns + cols.size()) throw fail(number, "expected " + std::to_string(kIdColumns + cols.size()) + " fields");
+        // Each field whole, as this program writes it: no sign on a count, nothing after a number.
+        std::size_t offset = 0;
+        std::size_t at = 0;  // the field being read
+        const auto bad = [&](const char* what) {
+            for (std::size_t i = 0; i < at; ++i) offset += fields[i].size() + 1;
+            return Error(ErrorKind::data, name + ":" + std::to_string(number) + ":" + std::to_string(core::column(line, offset)) + ": " +
+                                              names[at] + " " + core::quoted(fields[at]) + " is not " + what);
+        };
+        const auto count = [&](auto& out) {
+            const auto& f = fields[at];
+            const auto [rest, status] = std::from_chars(f.data(), f.data() + f.size(), out);
+            bool negative = false;
+            if constexpr (std::is_signed_v<std::remove_reference_t<decltype(out)>>) negative = out < 0;
+            if (f.empty() || status != std::errc() || rest != f.data() + f.size() || negative) throw bad("a count");
+            ++at;
+        };
         ExperimentRow row;
-        row.hitrate_100 = row.hitrate_150 = kNaN;
-        try {
-            row.entity = fields[0];
-            row.method = fields[1];
-            row.seed = std::stoull(fields[2]);
-            row.new_rows = std::stoll(fields[3]);
-            row.n_rows = std::stoll(fields[4]);
-            row.n_labelled = std::stoll(fields[5]);
-            row.n_flagged = std::stoll(fields[6]);
-            for (std::size_t i = 0; i < cols.size(); ++i) {
-                const auto& text = fields[kIdColumns + i];
-                row.*(cols[i]->field) = text.empty() ? kNaN : std::stod(text);
+        row.entity = fields[at++];
+        row.method = fields[at++];
+        count(row.seed);
+        count(row.new_rows);
+        count(row.n_rows);
+        count(row.n_labelled);
+        count(row.n_flagged);
+        for (const auto* c : cols) {
+            const auto& f = fields[at];
+            double value = kNaN;  // empty: undefined
+            if (!f.empty()) {
+                const auto [rest, status] = std::from_chars(f.data(), f.data() + f.size(), value);
+                if (status != std::errc() || rest != f.data() + f.size() || !std::isfinite(value)) throw bad("a finite number");
             }
-        } catch (const std::exception&) {
-            throw fail(number, "a field is not a number");
+            row.*(c->field) = value;
+            ++at;
         }
+        if (!seen.insert({row.entity, row.method, row.seed, row.new_rows}).second)
+            throw fail(number, "a second row for entity " + row.entity + ", method " + row.method + ", seed " + std::to_string(row.seed) +
+                                   ", K " + std::to_string(row.new_rows));
+        if (!hit_rates) row.hitrate_100 = row.hitrate_150 = kNaN;
         rows.push_back(std::move(row));
     }
     return rows;
@@ -304,7 +339,9 @@ std::string summary(const ExperimentPlan& plan, const std::vector<ExperimentRow>
     md << ", window " << s.model.window << ", hidden " << s.model.hidden << ", latent " << s.model.latent << ", at most "
        << count(static_cast<std::size_t>(s.train.epochs), "epoch", "epochs") << "; LARA's proposal " << s.retrain.proposal
        << ", threshold recalibrated by " << s.retrain.recalibrate << ".\n\n"
-       << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them).\n\n";
+       << "Each cell is the mean ± sample standard deviation over entities and seeds (`rows` of them), of the rows where "
+          "the value is defined (precision needs a flagged row, the rest a labelled one): where fewer, their count follows "
+          "in parentheses.\n\n";
     md << first_epoch_warning(rows) << unlabelled_note(rows, is_sweep(s));
 
     // The JumpStarter services that change pattern are the case LARA is for: they come apart, and

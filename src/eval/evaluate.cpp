@@ -77,7 +77,7 @@ HitRates scored_hit_rates(const std::string& interpretation, const std::vector<i
 namespace lara {
 
 nlohmann::json evaluate(const EvaluateSpec& spec) {
-    const auto scores = eval::read_score_file(spec.scores);
+    const auto scores = eval::read_score_file(spec.scores, /*with_top_metrics=*/!spec.interpretation.empty());
     const auto all_labels = read_labels(spec.labels);
     // Indices are consecutive (read_score_file checks), so the last one is the largest.
     if (scores.index.back() >= static_cast<std::int64_t>(all_labels.size()))
@@ -92,22 +92,29 @@ nlohmann::json evaluate(const EvaluateSpec& spec) {
     const auto n_rows = static_cast<std::int64_t>(labels.size());
     const auto n_anomalies = static_cast<std::int64_t>(std::count(labels.begin(), labels.end(), 1));
 
+    const auto n_flagged = static_cast<std::int64_t>(std::count(scores.anomaly.begin(), scores.anomaly.end(), 1));
+
+    // Undefined numbers are null rather than made up (as in `lara experiment`): precision without
+    // a flagged row, and everything built on recall without a labelled one.
+    const auto defined = [](bool is_defined, double value) { return is_defined ? nlohmann::json(value) : nlohmann::json(nullptr); };
+    const bool labelled = n_anomalies > 0;
     nlohmann::json out;
-    out["precision"] = point.precision;
-    out["recall"] = point.recall;
-    out["f1"] = point.f1;
-    out["best_f1"] = eval::best_f1(scores.score, labels).f1;
-    out["pa_f1"] = adjusted.f1;
-    // Average precision is undefined without a labelled row; null rather than a made-up number.
-    out["auc_pr"] = n_anomalies > 0 ? nlohmann::json(eval::auc_pr(scores.score, labels)) : nlohmann::json(nullptr);
+    out["precision"] = defined(n_flagged > 0, point.precision);
+    out["recall"] = defined(labelled, point.recall);
+    out["f1"] = defined(labelled, point.f1);
+    out["best_f1"] = labelled ? nlohmann::json(eval::best_f1(scores.score, labels).f1) : nlohmann::json(nullptr);
+    out["pa_f1"] = defined(labelled, adjusted.f1);
+    out["auc_pr"] = labelled ? nlohmann::json(eval::auc_pr(scores.score, labels)) : nlohmann::json(nullptr);
     out["n_rows"] = n_rows;
     out["n_anomalies"] = n_anomalies;
+    out["n_flagged"] = n_flagged;
     out["anomaly_ratio"] = static_cast<double>(n_anomalies) / static_cast<double>(n_rows);
     out["notes"] = {
         {"f1", "point-wise at the model's label-free threshold (the anomaly column), as are precision and recall"},
         {"best_f1", "point-wise at the best of all thresholds: uses test labels to pick the threshold"},
         {"pa_f1", "point-adjusted: inflated, for comparison with older papers only"},
-        {"auc_pr", "average precision over all thresholds: threshold-free, null when no scored row is labelled"},
+        {"auc_pr", "average precision over all thresholds: threshold-free"},
+        {"null", "precision is null when no row is flagged, recall, f1, best_f1, pa_f1 and auc_pr when no scored row is labelled"},
     };
     if (!spec.interpretation.empty()) {
         const auto rates = eval::scored_hit_rates(spec.interpretation, all_labels, spec.labels, scores.index.front(),

@@ -23,10 +23,12 @@ PairedSummary paired_summary(const std::vector<Difference>& differences, std::si
 
     PairedSummary out;
     out.entities = means.size();
+    // A mean of differences that cancel exactly (+0.1 and −0.1) is rounding, not a win or a loss.
+    constexpr double kTie = 1e-12;
     for (double m : means) {
         out.mean += m;
-        out.better += m > 0;
-        out.worse += m < 0;
+        out.better += m > kTie;
+        out.worse += m < -kTie;
     }
     out.mean /= static_cast<double>(means.size());
 

@@ -24,7 +24,7 @@ struct PairedSummary {
     std::size_t entities = 0;
     double mean = 0;          // the mean over entities of each entity's mean difference
     double low = 0, high = 0; // 95% percentile-bootstrap interval of that mean
-    std::size_t better = 0, worse = 0;  // entities whose mean difference is > 0, < 0
+    std::size_t better = 0, worse = 0;  // entities whose mean difference is > 0, < 0 (beyond 1e-12: rounding)
 
     //! Whether [low, high] is worth reporting (see kMinEntitiesForInterval).
     bool has_interval() const { return entities >= kMinEntitiesForInterval; }

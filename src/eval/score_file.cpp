@@ -15,19 +15,20 @@ namespace {
 constexpr std::string_view header = "index,score,threshold,anomaly,top_metrics";
 constexpr std::size_t n_fields = 5;
 
-// A position in the file, for messages: path:line:column, both 1-based.
+// A position in the file, for messages: path:line:column, both 1-based, the column in characters.
 struct Where {
     const std::string& path;
     std::int64_t line;
+    std::string_view text;  // the line
 
-    [[noreturn]] void fail(std::size_t column, const std::string& what) const {
-        throw Error(ErrorKind::data, path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
+    [[noreturn]] void fail(std::size_t offset, const std::string& what) const {
+        throw Error(ErrorKind::data, path + ":" + std::to_string(line) + ":" + std::to_string(core::column(text, offset)) + ": " + what);
     }
 };
 
 struct Field {
     std::string_view text;
-    std::size_t column;  // 1-based column of its first character
+    std::size_t offset;  // of its first byte in the line
 };
 
 // True when all of `text`, and nothing else, is a T.
@@ -44,7 +45,7 @@ double parse_number(const Field& field, const char* name, const Where& where) {
     // from_chars reads "nan" and "inf": an infinite score (a row of probability 0) ranks and
     // compares with a threshold, a NaN score cannot.
     if (!parse_whole(field.text, value) || std::isnan(value))
-        where.fail(field.column, std::string(name) + " " + quoted(field.text) + " is not a number");
+        where.fail(field.offset, std::string(name) + " " + quoted(field.text) + " is not a number");
     return value;
 }
 
@@ -57,7 +58,7 @@ std::vector<int> parse_top_metrics(const Field& field, const Where& where) {
         const auto item = field.text.substr(start, end - start);
         int metric = -1;
         if (!parse_whole(item, metric) || metric < 0)
-            where.fail(field.column + start, "top_metrics entry " + quoted(item) + " is not a 0-based metric index");
+            where.fail(field.offset + start, "top_metrics entry " + quoted(item) + " is not a 0-based metric index");
         metrics.push_back(metric);
         if (end == field.text.size()) return metrics;
         start = end + 1;
@@ -69,7 +70,7 @@ std::vector<Field> split(std::string_view line) {
     std::size_t start = 0;
     while (true) {
         const auto end = std::min(line.find(',', start), line.size());
-        fields.push_back({line.substr(start, end - start), start + 1});
+        fields.push_back({line.substr(start, end - start), start});
         if (end == line.size()) return fields;
         start = end + 1;
     }
@@ -79,36 +80,39 @@ void check_header(std::string_view line, const Where& where) {
     if (line == header) return;
     std::size_t same = 0;
     while (same < line.size() && same < header.size() && line[same] == header[same]) ++same;
-    where.fail(same + 1, "expected the header '" + std::string(header) + "', got " + quoted(line));
+    where.fail(same, "expected the header '" + std::string(header) + "', got " + quoted(line));
 }
 
-void read_row(std::string_view line, ScoreFile& out, const Where& where) {
-    if (line.empty()) where.fail(1, "blank line");
+// Fields are checked left to right, so that a message names the first bad one.
+void read_row(std::string_view line, ScoreFile& out, bool with_top_metrics, const Where& where) {
+    if (line.empty()) where.fail(0, "blank line");
     const auto fields = split(line);
     if (fields.size() != n_fields)
-        where.fail(fields.size() > n_fields ? fields[n_fields].column : line.size() + 1,
+        where.fail(fields.size() > n_fields ? fields[n_fields].offset : line.size(),
                    "expected " + std::to_string(n_fields) + " fields (" + std::string(header) + "), got " +
                        std::to_string(fields.size()));
 
     std::int64_t index = -1;
     if (!parse_whole(fields[0].text, index) || index < 0)
-        where.fail(fields[0].column, "index " + quoted(fields[0].text) + " is not a 0-based row number");
-    if (!out.index.empty() && index != out.index.back() + 1)
-        where.fail(fields[0].column, "index " + std::to_string(index) + " does not follow " +
+        where.fail(fields[0].offset, "index " + quoted(fields[0].text) + " is not a 0-based row number");
+    if (!out.index.empty() && index - 1 != out.index.back())  // index > 0 here, so index - 1 cannot overflow
+        where.fail(fields[0].offset, "index " + std::to_string(index) + " does not follow " +
                                          std::to_string(out.index.back()) + ": rows must be consecutive");
+    const double score = parse_number(fields[1], "score", where);
+    const double threshold = parse_number(fields[2], "threshold", where);
     const std::string_view anomaly = fields[3].text;
-    if (anomaly != "0" && anomaly != "1") where.fail(fields[3].column, "anomaly must be 0 or 1, got " + quoted(anomaly));
+    if (anomaly != "0" && anomaly != "1") where.fail(fields[3].offset, "anomaly must be 0 or 1, got " + quoted(anomaly));
 
     out.index.push_back(index);
-    out.score.push_back(parse_number(fields[1], "score", where));
-    out.threshold.push_back(parse_number(fields[2], "threshold", where));
+    out.score.push_back(score);
+    out.threshold.push_back(threshold);
     out.anomaly.push_back(anomaly[0] - '0');
-    out.top_metrics.push_back(parse_top_metrics(fields[4], where));
+    if (with_top_metrics) out.top_metrics.push_back(parse_top_metrics(fields[4], where));
 }
 
 }  // namespace
 
-ScoreFile read_score_file(const std::string& path) {
+ScoreFile read_score_file(const std::string& path, bool with_top_metrics) {
     std::istringstream in(core::read_text_file(path, ErrorKind::data));
     ScoreFile out;
     std::string text;
@@ -117,14 +121,14 @@ ScoreFile read_score_file(const std::string& path) {
         ++number;
         std::string_view line = text;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        const Where where{path, number};
+        const Where where{path, number, line};
         if (number == 1)
             check_header(line, where);
         else
-            read_row(line, out, where);
+            read_row(line, out, with_top_metrics, where);
     }
-    if (number == 0) Where{path, 1}.fail(1, "empty file, expected the header '" + std::string(header) + "'");
-    if (out.index.empty()) Where{path, 2}.fail(1, "no data rows after the header");
+    if (number == 0) Where{path, 1, {}}.fail(0, "empty file, expected the header '" + std::string(header) + "'");
+    if (out.index.empty()) Where{path, 2, {}}.fail(0, "no data rows after the header");
     return out;
 }
 

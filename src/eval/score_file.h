@@ -16,13 +16,15 @@ struct ScoreFile {
     std::vector<double> score;
     std::vector<double> threshold;
     std::vector<int> anomaly;                   // 0 or 1
-    std::vector<std::vector<int>> top_metrics;  // 0-based metrics, most anomalous first; may be empty
+    std::vector<std::vector<int>> top_metrics;  // 0-based metrics, most anomalous first; empty unless asked for
 };
 
 //! Reads the exact header and at least one row; `\r\n` line ends are accepted, nothing else is
 //! forgiven (no blank lines, spaces, NaN scores or `+` signs). Indices must be consecutive, as
 //! `lara score` writes them, so that the rows cover one range of the label file without gaps or
 //! repeats. Throws lara::Error (data) with "file:line:column: ..." (1-based) for anything else.
-ScoreFile read_score_file(const std::string& path);
+//! top_metrics is read (as 0-based indices) only `with_top_metrics`: only interpretation needs it,
+//! and `lara score --top-names` writes names there.
+ScoreFile read_score_file(const std::string& path, bool with_top_metrics = false);
 
 }  // namespace lara::eval

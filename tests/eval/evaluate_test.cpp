@@ -82,13 +82,25 @@ TEST(Evaluate, HandWorkedMetrics) {
     EXPECT_FALSE(result.contains("hitrate_100"));
 }
 
-TEST(Evaluate, NoLabelledRowLeavesAveragePrecisionNull) {
+TEST(Evaluate, WhatNoLabelledRowOrNoFlaggedRowLeavesUndefinedIsNullNotZero) {
     test::TempDir dir;
-    // Rows 2..3 are both unlabelled; row 0's label is outside them.
-    const auto result = evaluate({dir.write("scores.csv", score_text(0, 2)), dir.write("labels.txt", labels_text), ""});
-    EXPECT_TRUE(result["auc_pr"].is_null());
+    const std::string labels = dir.write("labels.txt", labels_text);
+    // Rows 2..3 are both unlabelled (row 0's label is outside them) and neither is flagged:
+    // nothing is defined. A 0 would pull any mean over entities towards 0.
+    const auto result = evaluate({dir.write("scores.csv", score_text(0, 2)), labels, ""});
     EXPECT_EQ(result["n_anomalies"].get<std::int64_t>(), 0);
-    EXPECT_DOUBLE_EQ(result["f1"].get<double>(), 0.0);
+    EXPECT_EQ(result["n_flagged"].get<std::int64_t>(), 0);
+    for (const char* key : {"precision", "recall", "f1", "best_f1", "pa_f1", "auc_pr"}) EXPECT_TRUE(result[key].is_null()) << key;
+    // Rows 8..9, unlabelled, row 8 flagged: a false alarm, so precision is 0, and defined.
+    const auto alarm = evaluate({dir.write("alarm.csv", score_text(6, 8)), labels, ""});
+    EXPECT_EQ(alarm["n_flagged"].get<std::int64_t>(), 1);
+    EXPECT_DOUBLE_EQ(alarm["precision"].get<double>(), 0.0);
+    EXPECT_TRUE(alarm["f1"].is_null());
+    // Rows 0..1, row 0 labelled, nothing flagged: precision is 0/0, recall and F1 are 0.
+    const auto quiet = evaluate({dir.write("quiet.csv", header + "0,1,2,0,\n1,1,2,0,\n"), labels, ""});
+    EXPECT_TRUE(quiet["precision"].is_null());
+    EXPECT_DOUBLE_EQ(quiet["recall"].get<double>(), 0.0);
+    EXPECT_DOUBLE_EQ(quiet["f1"].get<double>(), 0.0);
 }
 
 TEST(Evaluate, IndexPastTheLabelsNamesBothFiles) {
@@ -237,7 +249,8 @@ TEST(ReadScoreFile, ReadsWhatLaraScoreWrites) {
     // Windows line ends, an empty top_metrics (`lara score --top 0`), exponents and infinity.
     const auto file = eval::read_score_file(
         dir.write("scores.csv", "index,score,threshold,anomaly,top_metrics\r\n300,12.3456789,20.5,0,3;0;2\r\n"
-                                "301,2.5e1,20.5,1,\r\n302,inf,-1,1,7\r\n"));
+                                "301,2.5e1,20.5,1,\r\n302,inf,-1,1,7\r\n"),
+        /*with_top_metrics=*/true);
     EXPECT_EQ(file.index, (std::vector<std::int64_t>{300, 301, 302}));
     EXPECT_EQ(file.score[0], 12.3456789);
     EXPECT_EQ(file.score[1], 25.0);
@@ -245,6 +258,16 @@ TEST(ReadScoreFile, ReadsWhatLaraScoreWrites) {
     EXPECT_EQ(file.threshold, (std::vector<double>{20.5, 20.5, -1}));
     EXPECT_EQ(file.anomaly, (std::vector<int>{0, 1, 1}));
     EXPECT_EQ(file.top_metrics, (std::vector<std::vector<int>>{{3, 0, 2}, {}, {7}}));
+}
+
+TEST(ReadScoreFile, ReadsTopMetricsOnlyWhenAskedSoThatNamesDoNotStopAnEvaluation) {
+    // `lara score --top-names` writes metric names there; only interpretation reads the column.
+    test::TempDir dir;
+    const std::string path = dir.write("names.csv", header + "0,1.5,2,0,cpu;mem\n");
+    const auto file = eval::read_score_file(path);
+    EXPECT_EQ(file.score, (std::vector<double>{1.5}));
+    EXPECT_TRUE(file.top_metrics.empty());
+    EXPECT_NE(data_error([&] { eval::read_score_file(path, /*with_top_metrics=*/true); }).find("top_metrics entry \"cpu\""), std::string::npos);
 }
 
 TEST(ReadScoreFile, ReadsAFileSavedWithAByteOrderMark) {
@@ -258,7 +281,7 @@ TEST(ReadScoreFile, ReportsFileLineAndColumn) {
     test::TempDir dir;
     const auto check = [&](const std::string& text, const std::string& where, const std::string& expected) {
         const std::string path = dir.write("bad.csv", text);
-        const std::string message = data_error([&] { eval::read_score_file(path); });
+        const std::string message = data_error([&] { eval::read_score_file(path, /*with_top_metrics=*/true); });
         EXPECT_NE(message.find(path + ":" + where + ": "), std::string::npos) << message;
         EXPECT_NE(message.find(expected), std::string::npos) << message;
     };
@@ -279,6 +302,10 @@ TEST(ReadScoreFile, ReportsFileLineAndColumn) {
     check(header + "0,1,2,1,-3\n", "2:9", "top_metrics entry \"-3\"");
     check(header + "0,1,2,0,\n5,1,2,0,\n", "3:1", "index 5 does not follow 0");
     check(header + "0,1,2,0,\n\n1,1,2,0,\n", "3:1", "blank line");
+    // The first bad field of a row is the one named, and columns count characters, not bytes.
+    check(header + "0,abc,2,x,\n", "2:3", "score \"abc\"");
+    check(header + "0,1,2,0,\u00e9,x\n", "2:11", "got 6");  // byte 12
+    check(header + "0,1,\u00e9,0,\n", "2:5", "threshold \"\u00e9\"");
     EXPECT_NE(data_error([&] { eval::read_score_file(dir.file("missing.csv")); }).find("cannot open"),
               std::string::npos);
 }

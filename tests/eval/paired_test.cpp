@@ -21,6 +21,16 @@ TEST(Paired, EntitiesAreAveragedFirstAndCountedAsBetterOrWorse) {
     EXPECT_GE(s.high, s.mean);
 }
 
+TEST(Paired, DifferencesThatCancelAreNeitherBetterNorWorse) {
+    // F1 0.8 against 0.7 on one seed and 0.2 against 0.3 on the other: in floating point the two
+    // differences leave 5.55e-17, which is no win.
+    const std::vector<Difference> d = {{"a", 0.8 - 0.7}, {"a", 0.2 - 0.3}, {"b", 0.1}};
+    ASSERT_NE((0.8 - 0.7) + (0.2 - 0.3), 0.0) << "the rounding this case is about";
+    const auto s = paired_summary(d);
+    EXPECT_EQ(s.better, 1u);
+    EXPECT_EQ(s.worse, 0u);
+}
+
 TEST(Paired, TheIntervalMatchesTheExactBootstrapDistribution) {
     // With 5 entities the bootstrap distribution of the mean has 5⁵ equally likely ordered
     // resamples: enumerate them, and the Monte Carlo 2.5% and 97.5% points must fall between the
