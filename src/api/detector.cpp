@@ -1,10 +1,12 @@
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <new>
 #include <numeric>
+#include <sstream>
 
 #include "api/detector_state.h"
 #include "api/threads.h"
+#include "core/read_file.h"
 #include "core/resources.h"
 #include "core/statistics.h"
 #include "detect/scorer.h"
@@ -396,12 +398,20 @@ Detector Detector::load(const std::string& path) {
         // Only files older than version 3 may leave the activation out (they meant ReLU).
         if (file.version >= 3 && model.arch == "mlp" && !file.meta.at("model").contains("activation"))
             throw Error(ErrorKind::model, "model.activation is missing (format version " + std::to_string(file.version) + " names it)");
-        auto state = std::make_shared<State>(model, TrainConfig::from_json(file.meta.at("train")),
-                                             ThresholdConfig::from_json(file.meta.at("threshold_config")),
-                                             data::Normalizer::from_json(file.meta.at("normalizer")),
-                                             retrain::AdjustedModel(model::make_vae(model)));
-        if (state->normalizer.n_metrics() != state->model.n_metrics)
+        auto normalizer = data::Normalizer::from_json(file.meta.at("normalizer"));
+        if (normalizer.n_metrics() != model.n_metrics)
             throw Error(ErrorKind::model, "normaliser and model disagree on the number of metrics");
+        // Sizes in the metadata that the weights do not bear out were not written by lara: refused
+        // before a network of those sizes is allocated (a 12 KB file could ask for gigabytes).
+        std::int64_t weights_in_file = 0;
+        for (const auto& [name, values] : file.sections)
+            if (name.rfind("weights/", 0) == 0) weights_in_file += static_cast<std::int64_t>(values.size());
+        if (weights_in_file != model::weight_count(model))
+            throw Error(ErrorKind::model, "the weights hold " + std::to_string(weights_in_file) + " values, and the " + model.arch +
+                                              " the metadata describes has " + std::to_string(model::weight_count(model)));
+        auto state = std::make_shared<State>(model, TrainConfig::from_json(file.meta.at("train")),
+                                             ThresholdConfig::from_json(file.meta.at("threshold_config")), std::move(normalizer),
+                                             retrain::AdjustedModel(model::make_vae(model)));
         state->threshold = file.meta.at("threshold").at("value");
         state->score_median = file.meta.at("threshold").at("score_median");
         state->score_mad = file.meta.at("threshold").value("score_mad", 0.0);
@@ -430,7 +440,7 @@ Detector Detector::load(const std::string& path) {
             const auto& name = section.first;
             const bool weight = name.rfind("weights/", 0) == 0 && vae->named_parameters().contains(name.substr(8));
             const bool map = name == "maps/z_A" || name == "maps/z_b" || name == "maps/x_A" || name == "maps/x_b";
-            if (!weight && !map) throw Error(ErrorKind::model, "unknown section \"" + name + "\"");
+            if (!weight && !map) throw Error(ErrorKind::model, "unknown section " + core::quoted(name));
         }
         model::import_weights(*vae, file.sections);
         vae->eval();
@@ -443,8 +453,12 @@ Detector Detector::load(const std::string& path) {
         return Detector(state);
     } catch (const Error& e) {
         throw Error(ErrorKind::model, path + ": " + e.what());
+    } catch (const std::bad_alloc&) {
+        throw;  // out of memory, not a malformed file
     } catch (const std::exception& e) {  // nlohmann::json or c10::Error: a field missing or of the wrong type
-        throw Error(ErrorKind::model, path + ": malformed model metadata: " + e.what());
+        // c10::Error appends a backtrace to its first line.
+        const std::string what = e.what();
+        throw Error(ErrorKind::model, path + ": malformed model metadata: " + what.substr(0, what.find('\n')));
     }
 }
 

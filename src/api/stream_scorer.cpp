@@ -21,6 +21,9 @@ StreamScorer::StreamScorer(Detector detector, std::string source, std::vector<st
     recent_.metric_names = std::move(metric_names);
     recent_.first_row = first_row;
     recent_.source = std::move(source);
+    if (!recent_.metric_names.empty() && static_cast<std::int64_t>(recent_.metric_names.size()) != recent_.n_metrics)
+        throw Error(ErrorKind::data, recent_.source + ": the stream names " + std::to_string(recent_.metric_names.size()) +
+                                         " metrics and the model has " + std::to_string(recent_.n_metrics));
     check_metric_order(s, recent_);
     recent_.metric_names.clear();  // checked once, here, not again with every row
     if (s.warmup_rows == 0) threshold_ = s.threshold;

@@ -131,9 +131,10 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 
     fs::path temp = target;
     temp += ".tmp-" + std::to_string(std::random_device{}());
+    // Registered before it exists: a signal between the open and the registration would leave it behind.
+    const PendingRegistration registration(temp.string());
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) fail(path, "create a file beside it", errno);
-    const PendingRegistration registration(temp.string());
     // A replaced file keeps its permissions (say 0600 on a private model), not the umask's.
     if (struct stat existing {}; ::stat(target.c_str(), &existing) == 0) ::fchmod(fd, existing.st_mode & 07777);
     // fsync before the rename: after a crash the name points at the old bytes or all of the new.
@@ -169,14 +170,17 @@ void remove_temporary_files() noexcept {
 
 namespace core {
 
-std::string read_whole_file(const std::string& path, ErrorKind kind) {
+std::string read_whole_file(const std::string& path, ErrorKind kind, std::string_view starts_with) {
     std::error_code ignored;
     if (fs::is_directory(path, ignored)) throw Error(kind, path + ": is a directory, cannot open it as a file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(kind, path + ": cannot open: " + std::strerror(errno));
     std::string bytes;
     char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (bytes.size() >= starts_with.size() && bytes.compare(0, starts_with.size(), starts_with) != 0) break;
+    }
     if (in.bad()) throw Error(kind, path + ": cannot read: " + std::strerror(errno));
     return bytes;
 }
@@ -213,6 +217,28 @@ std::size_t code_points(std::string_view text) {
 }
 
 std::size_t column(std::string_view line, std::size_t offset) { return code_points(line.substr(0, offset)) + 1; }
+
+std::size_t invalid_utf8_at(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+        const unsigned char lead = byte(i);
+        std::size_t length = 0;
+        std::uint32_t code = 0, smallest = 0;  // smallest: below it the sequence is overlong
+        if (lead < 0x80) length = 1, code = lead;
+        else if ((lead & 0xE0) == 0xC0) length = 2, code = lead & 0x1Fu, smallest = 0x80;
+        else if ((lead & 0xF0) == 0xE0) length = 3, code = lead & 0x0Fu, smallest = 0x800;
+        else if ((lead & 0xF8) == 0xF0) length = 4, code = lead & 0x07u, smallest = 0x10000;
+        else return i;
+        if (i + length > text.size()) return i;
+        for (std::size_t k = 1; k < length; ++k) {
+            if ((byte(i + k) & 0xC0) != 0x80) return i;
+            code = (code << 6) | (byte(i + k) & 0x3Fu);
+        }
+        if (code < smallest || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
+        i += length;
+    }
+    return std::string_view::npos;
+}
 
 }  // namespace core
 }  // namespace lara

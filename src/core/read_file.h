@@ -10,8 +10,9 @@
 namespace lara::core {
 
 //! The bytes of PATH. A directory, a file that cannot be opened or read throws Error(kind) naming
-//! PATH and the reason.
-std::string read_whole_file(const std::string& path, ErrorKind kind);
+//! PATH and the reason. With `starts_with`, reading stops as soon as the bytes cannot start so (a
+//! model path that names /dev/zero or a huge foreign file): the caller refuses what it got.
+std::string read_whole_file(const std::string& path, ErrorKind kind, std::string_view starts_with = {});
 
 //! Drops a leading UTF-8 byte-order mark, which spreadsheet exports often write, from `text`.
 void drop_byte_order_mark(std::string& text);
@@ -28,5 +29,9 @@ std::size_t code_points(std::string_view text);
 
 //! The 1-based column at which an error shows byte `offset` of `line`: characters are counted, not bytes.
 std::size_t column(std::string_view line, std::size_t offset);
+
+//! The offset of the first byte of `text` that does not begin a well-formed UTF-8 character
+//! (overlong forms and surrogates included), or npos when it is all UTF-8.
+std::size_t invalid_utf8_at(std::string_view text);
 
 }  // namespace lara::core

@@ -45,6 +45,15 @@ std::shared_ptr<Vae> make_vae(const ModelConfig& config) {
     return vae;
 }
 
+std::int64_t weight_count(const ModelConfig& c) {
+    const auto linear = [](std::int64_t in, std::int64_t out) { return in * out + out; };
+    const auto gru = [](std::int64_t in, std::int64_t hidden) { return 3 * hidden * (in + hidden) + 6 * hidden; };  // weights ih, hh; biases ih, hh
+    const auto h = c.hidden, m = c.latent, d = c.n_metrics;
+    if (c.arch == "gru") return gru(d, h) + linear(h, 2 * m) + linear(m, h) + gru(m, h) + linear(h, 2 * d);
+    const auto flat = c.window * d;  // the mlp's encoder and decoder, two hidden layers each (mlp_vae.cpp)
+    return linear(flat, h) + linear(h, h) + linear(h, 2 * m) + linear(m, h) + linear(h, h) + linear(h, 2 * flat);
+}
+
 std::map<std::string, std::vector<float>> export_weights(Vae& vae) {
     std::map<std::string, std::vector<float>> out;
     for (const auto& item : vae.named_parameters()) {

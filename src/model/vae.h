@@ -46,6 +46,10 @@ private:
 //! A new VAE whose initial weights are drawn from the calling thread's generator (model/random.h).
 std::shared_ptr<Vae> make_vae(const ModelConfig& config);
 
+//! The number of weights make_vae(config) holds, without building it: a model file's sections
+//! are checked against it before anything of that size is allocated. config must be valid.
+std::int64_t weight_count(const ModelConfig& config);
+
 //! Weights as named float arrays (for the model file) and back; load checks names and shapes.
 std::map<std::string, std::vector<float>> export_weights(Vae& vae);
 void import_weights(Vae& vae, const std::map<std::string, std::vector<float>>& sections);

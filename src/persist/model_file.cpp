@@ -62,7 +62,9 @@ private:
 void write_model_file(const std::string& path, const ModelFile& file) {
     std::string out(kMagic, sizeof(kMagic));
     put<std::uint32_t>(out, file.version);
-    const std::string meta = file.meta.dump();
+    // A path or name that is not UTF-8 (a Latin-1 file name) must not lose a finished training at
+    // the last step: such bytes are written as U+FFFD.
+    const std::string meta = file.meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     put<std::uint64_t>(out, meta.size());
     out += meta;
     put<std::uint32_t>(out, static_cast<std::uint32_t>(file.sections.size()));
@@ -78,7 +80,8 @@ void write_model_file(const std::string& path, const ModelFile& file) {
 }
 
 ModelFile read_model_file(const std::string& path) {
-    const std::string bytes = core::read_whole_file(path, ErrorKind::model);
+    // Reading stops early at a foreign start (say /dev/zero), which is refused below.
+    const std::string bytes = core::read_whole_file(path, ErrorKind::model, std::string_view(kMagic, sizeof(kMagic)));
 
     if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
         throw Error(ErrorKind::model, path + ": not a lara model file (bad magic; expected \"LARAMODL\")");
@@ -101,8 +104,15 @@ ModelFile read_model_file(const std::string& path) {
                                           std::to_string(kFormatVersion) + ")");
     const auto meta_size = cursor.get<std::uint64_t>("metadata length");
     const char* meta = cursor.take(meta_size, "metadata");
+    // lara nests a few levels; a hostile file nested 100,000 deep would overflow the stack when
+    // the metadata is copied (parsing itself does not recurse).
+    constexpr int kMaxDepth = 64;
+    const auto shallow = [&path](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        if (depth > kMaxDepth) throw Error(ErrorKind::model, path + ": model metadata is nested more than " + std::to_string(kMaxDepth) + " levels deep");
+        return true;
+    };
     try {
-        file.meta = nlohmann::json::parse(meta, meta + meta_size);
+        file.meta = nlohmann::json::parse(meta, meta + meta_size, shallow);
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::model, path + ": model metadata is not valid JSON: " + e.what());
     }
@@ -111,12 +121,13 @@ ModelFile read_model_file(const std::string& path) {
         const auto name_size = cursor.get<std::uint32_t>("section name length");
         const char* name = cursor.take(name_size, "section name");
         const auto count = cursor.get<std::uint64_t>("section length");
-        if (count > (body_end / sizeof(float))) throw Error(ErrorKind::model, path + ": section length is impossible");
+        if (count > (body_end / sizeof(float)))
+            throw Error(ErrorKind::model, path + ": the length of section " + core::quoted(std::string_view(name, name_size)) + " is impossible");
         const char* data = cursor.take(count * sizeof(float), "section data");
         std::vector<float> values(count);
         if (count > 0) std::memcpy(values.data(), data, count * sizeof(float));  // an empty vector's data() may be null
         if (!file.sections.emplace(std::string(name, name_size), std::move(values)).second)
-            throw Error(ErrorKind::model, path + ": section \"" + std::string(name, name_size) + "\" appears twice");
+            throw Error(ErrorKind::model, path + ": section " + core::quoted(std::string_view(name, name_size)) + " appears twice");
     }
     if (!cursor.done()) throw Error(ErrorKind::model, path + ": unexpected bytes after the last section");
     return file;

@@ -112,6 +112,8 @@ TEST_F(DetectorTest, MetricNamesTravelWithTheModelAndGuardTheColumnOrder) {
     // A stream's header is checked before any row: a pipe with swapped columns fails at once.
     EXPECT_THROW(lara::StreamScorer(loaded, "stdin", later.metric_names), lara::Error);
     EXPECT_NO_THROW(lara::StreamScorer(loaded, "stdin", named.metric_names));
+    // As score() refuses a series naming another number of metrics than it holds, so does a stream.
+    expect_error([&] { lara::StreamScorer(loaded, "stdin", {"cpu", "mem"}); }, lara::ErrorKind::data, "stdin: the stream names 2 metrics and the model has 6");
     // Other names (another host's), no names, and the same names all score.
     later.metric_names = {"cpu@b", "mem@b", "net@b", "disk@b", "io@b", "tcp@b"};
     EXPECT_NO_THROW(loaded.score(later));
@@ -265,9 +267,41 @@ TEST_F(DetectorTest, RefusesAWellSealedFileWithNonFiniteWeightsOrABadNormaliser)
     lara::persist::write_model_file(dir.file("clip.lara"), file);
     expect_model_error(dir.file("clip.lara"), "clip must be positive");
     file = good;
-    file.sections["weights/bogus"] = {1.0f};
+    file.sections["bogus"] = {1.0f};
     lara::persist::write_model_file(dir.file("extra.lara"), file);
-    expect_model_error(dir.file("extra.lara"), "unknown section \"weights/bogus\"");
+    expect_model_error(dir.file("extra.lara"), "unknown section \"bogus\"");
+    // A hostile name is shown escaped and cut, not echoed to the terminal whole.
+    file = good;
+    file.sections["\x1b[31m" + std::string(100000, 'x')] = {1.0f};
+    lara::persist::write_model_file(dir.file("escape.lara"), file);
+    expect_model_error(dir.file("escape.lara"), "unknown section \"\\x1b[31mxxx");
+    try {
+        lara::Detector::load(dir.file("escape.lara"));
+    } catch (const lara::Error& e) {
+        EXPECT_LT(std::string(e.what()).size(), 400u);
+    }
+}
+
+TEST_F(DetectorTest, RefusesSizesTheWeightsDoNotBearOutBeforeAllocatingThem) {
+    lara::test::TempDir dir;
+    detector_->save(dir.file("m.lara"));
+    const auto good = lara::persist::read_model_file(dir.file("m.lara"));
+    // hidden 65536 would build 17 GB of layers from a file of a few hundred KB.
+    auto file = good;
+    file.meta["model"]["hidden"] = 65536;
+    lara::persist::write_model_file(dir.file("hidden.lara"), file);
+    std::size_t weights = 0;
+    for (const auto& [name, values] : good.sections) weights += name.rfind("weights/", 0) == 0 ? values.size() : 0;
+    expect_model_error(dir.file("hidden.lara"), "the weights hold " + std::to_string(weights) + " values, and the " +
+                                                    file.meta["model"]["arch"].get<std::string>() + " the metadata describes has ");
+    file = good;
+    file.meta["model"]["n_metrics"] = 20000;  // its d×d map alone would be 1.6 GB
+    lara::persist::write_model_file(dir.file("wide.lara"), file);
+    expect_model_error(dir.file("wide.lara"), "n_metrics must be in [1, 10000]");
+    file = good;
+    file.sections["weights/bogus"] = {1.0f};  // one weight too many
+    lara::persist::write_model_file(dir.file("bogus.lara"), file);
+    expect_model_error(dir.file("bogus.lara"), "the weights hold");
 }
 
 namespace {

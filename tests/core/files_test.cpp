@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/read_file.h"
 #include "lara/files.h"
 #include "support/test_support.h"
 
@@ -114,4 +115,17 @@ TEST(WriteFileAtomically, RemovingTheTemporaryFilesMidWriteLeavesNeitherThemNorT
         return;
     }
     GTEST_SKIP() << "every write ended before the second thread ran; nothing was checked";
+}
+
+TEST(Utf8, FindsTheFirstByteThatDoesNotBeginAWellFormedCharacter) {
+    using lara::core::invalid_utf8_at;
+    constexpr auto ok = std::string_view::npos;
+    EXPECT_EQ(invalid_utf8_at(""), ok);
+    EXPECT_EQ(invalid_utf8_at("cpu \xc2\xb0" "C \xe2\x82\xac \xf0\x9f\x98\x80"), ok);  // °, €, an emoji
+    EXPECT_EQ(invalid_utf8_at("m\xb0" "em"), 1u);          // a Latin-1 degree sign: a lone continuation byte
+    EXPECT_EQ(invalid_utf8_at("ab\xc0\x80"), 2u);      // an overlong NUL
+    EXPECT_EQ(invalid_utf8_at("a\xed\xa0\x80"), 1u);  // a surrogate
+    EXPECT_EQ(invalid_utf8_at("a\xe2\x82"), 1u);       // cut short
+    EXPECT_EQ(invalid_utf8_at("\xf4\x90\x80\x80"), 0u);  // past U+10FFFF
+    EXPECT_EQ(invalid_utf8_at("\xff"), 0u);
 }

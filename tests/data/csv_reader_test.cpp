@@ -210,6 +210,12 @@ TEST(CsvReader, DropsPandasUnnamedIndexColumn) {
     EXPECT_EQ(dated.timestamps, (std::vector<double>{1704067200.0, 1704067500.0}));
 }
 
+TEST(CsvReader, AHeaderThatIsNotUtf8IsRefusedWhereItStops) {
+    // Its names go into the model's JSON, which holds UTF-8 only: refused here, not after training.
+    const Error e = data_error("latin.csv", "cpu,m\xb0" "em,disk\n1,2,3\n");
+    EXPECT_NE(std::string(e.what()).find("latin.csv:1:6: the header's field 2 is not UTF-8 text"), std::string::npos) << e.what();
+}
+
 TEST(CsvReader, PandasNumberedColumnsAfterItsIndexAreAHeader) {
     lara::test::TempDir dir;
     // df.to_csv() of a frame built from a bare array: the index, then the column numbers.

@@ -1,3 +1,4 @@
+#include <array>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -161,6 +162,20 @@ TEST_P(VaeArch, WeightsExportAndImportExactlyAndRefuseAWrongShape) {
     for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i]));
     auto c = lara::model::make_vae(small_config(GetParam(), 5));
     EXPECT_THROW(lara::model::import_weights(*c, lara::model::export_weights(*a)), lara::Error);
+}
+
+TEST_P(VaeArch, WeightCountIsWhatMakeVaeBuilds) {
+    // A model file is checked against weight_count before a network is built: it must not drift
+    // from the layers themselves.
+    for (const auto [d, window, latent, hidden] : {std::array<std::int64_t, 4>{1, 2, 1, 1}, {4, 8, 3, 16}, {19, 40, 8, 100}}) {
+        auto config = small_config(GetParam(), d);
+        config.window = window;
+        config.latent = latent;
+        config.hidden = hidden;
+        std::int64_t built = 0;
+        for (const auto& p : lara::model::make_vae(config)->parameters()) built += p.numel();
+        EXPECT_EQ(lara::model::weight_count(config), built) << "d " << d << ", w " << window << ", m " << latent << ", h " << hidden;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, VaeArch, ::testing::Values("mlp", "gru"));

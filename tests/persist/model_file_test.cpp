@@ -100,6 +100,43 @@ TEST(ModelFile, RefusesAForeignFile) {
     expect_refused(dir.file("missing.lara"), "cannot open");
 }
 
+TEST(ModelFile, StopsReadingAnEndlessForeignFileAtItsFirstBytes) {
+    // /dev/zero used to be read until memory ran out, then blamed on the model's sizes.
+    if (!std::filesystem::exists("/dev/zero")) GTEST_SKIP() << "no /dev/zero";
+    expect_refused("/dev/zero", "bad magic");
+}
+
+TEST(ModelFile, RefusesMetadataNestedTooDeep) {
+    // Sealed with a valid checksum: JSON nested 100,000 levels parses, but copying it recursed until
+    // the stack overflowed (a crash, not an error).
+    lara::test::TempDir dir;
+    lara::persist::ModelFile file;
+    file.meta = {{"kind", "test"}};
+    lara::persist::write_model_file(dir.file("m.lara"), file);
+    auto bytes = read_bytes(dir.file("m.lara"));
+    const std::string meta = file.meta.dump();
+    const std::string deep = "{\"kind\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    const auto at = bytes.find(meta);
+    ASSERT_NE(at, std::string::npos);
+    const std::uint64_t size = deep.size();
+    bytes.replace(at - 8, 8, reinterpret_cast<const char*>(&size), 8);  // the metadata length before it
+    bytes.replace(at, meta.size(), deep);
+    bytes.resize(bytes.size() - 4);
+    const auto crc = static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+    bytes.append(reinterpret_cast<const char*>(&crc), 4);
+    write_bytes(dir.file("deep.lara"), bytes);
+    expect_refused(dir.file("deep.lara"), "model metadata is nested more than 64 levels deep");
+}
+
+TEST(ModelFile, WritesANameThatIsNotUtf8Replaced) {
+    // A Latin-1 file name in the metadata made the save fail after a whole training.
+    lara::test::TempDir dir;
+    lara::persist::ModelFile file;
+    file.meta = {{"kind", "test"}, {"source", "tr\xe9in.csv"}};
+    lara::persist::write_model_file(dir.file("m.lara"), file);
+    EXPECT_EQ(lara::persist::read_model_file(dir.file("m.lara")).meta["source"], "tr\xef\xbf\xbdin.csv");
+}
+
 TEST(ModelFile, RefusesAnUnknownVersionButReadsOlderOnes) {
     lara::test::TempDir dir;
     auto file = sample_file();
