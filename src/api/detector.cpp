@@ -428,6 +428,11 @@ Detector Detector::load(const std::string& path) {
         if (state->warmup_rows != 0 && state->warmup_rows < RetrainConfig::kMinWarmupRows)
             throw Error(ErrorKind::model, "threshold.warmup_rows " + std::to_string(state->warmup_rows) + " is neither 0 nor at least " +
                                               std::to_string(RetrainConfig::kMinWarmupRows));
+        if (state->warmup_rows != 0 && state->threshold_config.method == "fixed")
+            throw Error(ErrorKind::model, "threshold.warmup_rows is " + std::to_string(state->warmup_rows) +
+                                              " and the threshold is fixed: a fixed threshold has no fit to redo");
+        if (!(state->score_mad >= 0)) throw Error(ErrorKind::model, "threshold.score_mad is negative");
+        if (!file.meta.at("generation").is_number_integer()) throw Error(ErrorKind::model, "generation is not a whole number");
         if (!state->history.is_array()) throw Error(ErrorKind::model, "history is not a list");
         if (state->generation < 0 || state->generation != static_cast<std::int64_t>(state->history.size()))
             throw Error(ErrorKind::model, "generation " + std::to_string(state->generation) + " does not match the " +

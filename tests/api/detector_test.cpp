@@ -262,6 +262,21 @@ TEST_F(DetectorTest, RefusesAWellSealedFileWithNonFiniteWeightsOrABadNormaliser)
     file.meta["normalizer"]["scale"][1] = 0.0;
     lara::persist::write_model_file(dir.file("scale.lara"), file);
     expect_model_error(dir.file("scale.lara"), "metric 1 needs a finite mean and a positive scale");
+    // Metadata lara never writes: a warm-up refit of a fixed threshold (it flagged every row), a
+    // negative spread, a fractional generation (read as 0).
+    file = good;
+    file.meta["threshold_config"]["method"] = "fixed";
+    file.meta["threshold"]["warmup_rows"] = 60;
+    lara::persist::write_model_file(dir.file("warm-fixed.lara"), file);
+    expect_model_error(dir.file("warm-fixed.lara"), "a fixed threshold has no fit to redo");
+    file = good;
+    file.meta["threshold"]["score_mad"] = -7.0;
+    lara::persist::write_model_file(dir.file("mad.lara"), file);
+    expect_model_error(dir.file("mad.lara"), "threshold.score_mad is negative");
+    file = good;
+    file.meta["generation"] = 0.9;
+    lara::persist::write_model_file(dir.file("generation.lara"), file);
+    expect_model_error(dir.file("generation.lara"), "generation is not a whole number");
     file = good;
     file.meta["normalizer"]["clip"] = -1.0;
     lara::persist::write_model_file(dir.file("clip.lara"), file);
