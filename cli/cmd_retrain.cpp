@@ -106,6 +106,9 @@ void add_retrain(CLI::App& app) {
         o->config.ridge_z = parse_ridge(o->ridge_z, "--ridge-z");
         o->config.ridge_x = parse_ridge(o->ridge_x, "--ridge-x");
         refuse_options_that_do_not_apply(*cmd, o->config);
+        // Usage errors before any file is touched, so that they are reported as such.
+        o->data.refuse_stdin();
+        o->config.validate();
         check_output_path(o->out, {o->data.path});  // --out may be --model: retraining in place
         check_output_path(o->curve, {o->data.path, o->model, o->out});
         const auto old = Detector::load(o->model);

@@ -41,6 +41,12 @@ void add_train(CLI::App& app) {
             throw Error(ErrorKind::usage, "--activation applies to --arch mlp only (a GRU has its own)");
         if (o->threshold.method == "fixed" && (cmd->count("--risk") > 0 || cmd->count("--init-quantile") > 0))
             throw Error(ErrorKind::usage, "--risk and --init-quantile set SPOT's fit, which a fixed --threshold replaces");
+        if (o->train.val_fraction == 0 && cmd->count("--patience") > 0)
+            throw Error(ErrorKind::usage, "--patience stops training on the held-out windows, and --val-fraction 0 holds none out");
+        // Usage errors before any file is touched, so that they are reported as such.
+        o->data.refuse_stdin();
+        o->train.validate();
+        o->threshold.validate();
         check_output_path(o->out, {o->data.path});
         set_threads(o->threads);
         const auto series = o->data.load();

@@ -34,8 +34,12 @@ void DataOptions::refuse_empty(const std::string& source, std::int64_t end, cons
                                      (read.to == -1 ? std::string("end") : std::to_string(read.to)) + ") holds no rows " + to_do);
 }
 
-Series DataOptions::load() const {
+void DataOptions::refuse_stdin() const {
     if (path == "-") throw Error(ErrorKind::usage, "--data -: only score reads standard input; give a file");
+}
+
+Series DataOptions::load() const {
+    refuse_stdin();
     return read_series(path, options());
 }
 

@@ -21,6 +21,8 @@ struct DataOptions {
     void add_to(CLI::App& command, const std::string& what);
     ReadOptions options() const;  // read, with --fill and --timestamp
     Series load() const;
+    //! Only score reads standard input: the others refuse `--data -` (usage) before any work.
+    void refuse_stdin() const;
     //! An empty range (--from at the end, --to equal to --from) is the input's problem, said as
     //! such rather than as too few context rows or too short a window: throws Error(data) when the
     //! rows read from `source` end (`end`, one past the last) at or before --from.

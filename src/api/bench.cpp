@@ -38,6 +38,9 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
     };
     const Series all = options.train_file.empty() ? data::make_synthetic({}).series.slice(0, 4543) : read_series(options.train_file);
     const Series test = options.test_file.empty() ? all : read_series(options.test_file);
+    if (test.n_metrics != all.n_metrics)  // before the trainings it would waste
+        throw Error(ErrorKind::data, test.source + " has " + std::to_string(test.n_metrics) + " metrics and " + all.source + " has " +
+                                         std::to_string(all.n_metrics) + ": bench scores the test file with a model of the training file");
     const std::int64_t change = options.change_at >= 0 ? options.change_at : all.n_rows - options.new_rows;
     const auto window = ModelConfig{}.window;
     if (change <= window || change + options.new_rows > all.n_rows)

@@ -33,9 +33,13 @@ DemoReport run_demo(const DemoOptions& options, const std::function<void(const T
 
     ModelConfig model;
     model.arch = options.arch;
-    if (options.new_rows < model.window)  // checked before the training it would waste
-        throw Error(ErrorKind::usage, "new_rows: " + std::to_string(options.new_rows) + " rows are fewer than one window (" +
-                                          std::to_string(model.window) + ")");
+    // Checked before the training it would waste. After the new rows the demo scores the rest of
+    // the series, and its warm-up threshold needs kMinWarmupRows of them.
+    const auto at_most = synthetic.series.n_rows - change - RetrainConfig::kMinWarmupRows;
+    if (options.new_rows < model.window || options.new_rows > at_most)
+        throw Error(ErrorKind::usage, "demo options: new_rows " + std::to_string(options.new_rows) + " is outside [" +
+                                          std::to_string(model.window) + ", " + std::to_string(at_most) +
+                                          "]: at least one window, and rows left after them to score");
     TrainConfig train;
     train.epochs = options.epochs;
     train.seed = options.seed;

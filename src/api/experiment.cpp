@@ -355,6 +355,9 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     // entity, with none running now, leaves nothing to guard.
     const bool has_results = std::any_of(fs::directory_iterator(entity_dir), fs::directory_iterator(),
                                          [](const fs::directory_entry& e) { return e.path().extension() == ".csv"; });
+    if (has_results && !fs::exists(settings_path))
+        throw Error(ErrorKind::usage, plan.out.string() + " holds results but no experiment.json saying what settings made them; "
+                                                          "choose another output folder or delete it");
     if (fs::exists(settings_path) && (has_results || lock.others_running())) {
         const auto before = core::read_whole_file(settings_path.string(), ErrorKind::data);
         if (const auto changed = settings_changed(before, settings); !changed.empty())

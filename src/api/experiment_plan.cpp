@@ -28,7 +28,9 @@ std::vector<EntityFiles> find_entities(const fs::path& dataset, const std::vecto
         throw Error(ErrorKind::data, dataset.string() + ": not a data set folder (no train/ folder in it)");
     std::map<std::string, std::string> train;  // entity -> file name
     for (const auto& entry : fs::directory_iterator(dataset / "train"))
-        if (entry.is_regular_file()) train[entry.path().stem().string()] = entry.path().filename().string();
+        // Hidden files (.DS_Store, an experiment's .lock) are no entities.
+        if (entry.is_regular_file() && entry.path().filename().string().front() != '.')
+            train[entry.path().stem().string()] = entry.path().filename().string();
     std::vector<std::string> names;  // each once, in the order given
     for (const auto& name : wanted)
         if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
@@ -126,6 +128,17 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
     if (s.jobs < 1) throw Error(ErrorKind::usage, "experiment settings: jobs: must be at least 1");
     if (s.out.empty()) throw Error(ErrorKind::usage, "experiment settings: out: an output folder is needed");
     if (fs::exists(s.out) && !fs::is_directory(s.out)) throw Error(ErrorKind::output, "experiment settings: out: " + s.out + " is a file, not a folder");
+    // Results written among the data would become entities of every later run on it.
+    {
+        const auto data = fs::weakly_canonical(s.dataset), out = fs::weakly_canonical(s.out);
+        for (const char* folder : {"train", "test", "test_label", "interpretation_label"}) {
+            const auto inside = data / folder;
+            const auto [end, rest] = std::mismatch(inside.begin(), inside.end(), out.begin(), out.end());
+            if (end == inside.end())
+                throw Error(ErrorKind::output, "experiment settings: out: " + s.out + " lies in the data set's " + folder +
+                                                   "/ folder, where its files would be read as data; choose a folder outside it");
+        }
+    }
     auto model = s.model;
     model.n_metrics = 1;  // taken from each entity's data
     model.validate();

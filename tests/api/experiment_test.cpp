@@ -436,3 +436,31 @@ TEST_F(ExperimentTest, BadSpecsNameTheProblem) {
     spec.dataset = data.string();
     expect_error(spec, lara::ErrorKind::data, "test file without labels");
 }
+
+TEST_F(ExperimentTest, RefusesAnOutputFolderAmongTheDataAndSkipsHiddenFiles) {
+    // Results written into train/ would be read as entities by every later run on the data set.
+    auto spec = small_spec("unused");
+    spec.out = (fs::path(spec.dataset) / "train" / "results").string();
+    expect_error(spec, lara::ErrorKind::output, "lies in the data set's train/ folder");
+    spec.out = (fs::path(spec.dataset) / "test_label").string();
+    expect_error(spec, lara::ErrorKind::output, "lies in the data set's test_label/ folder");
+    EXPECT_FALSE(fs::exists(fs::path(spec.dataset) / "train" / "results"));
+    // A hidden file (a Finder's .DS_Store) is no entity.
+    std::ofstream(fs::path(spec.dataset) / "train" / ".DS_Store") << "\x00\x01";
+    spec = small_spec("hidden");
+    spec.methods = {"old"};
+    const auto report = lara::run_experiment(spec);
+    fs::remove(fs::path(spec.dataset) / "train" / ".DS_Store");
+    EXPECT_EQ(report.computed, (std::vector<std::string>{"alpha", "beta"}));
+}
+
+TEST_F(ExperimentTest, RefusesAFolderWithResultsButNoSettings) {
+    // Without experiment.json nothing says what made the results: resuming would mix settings.
+    auto spec = small_spec("no-settings");
+    spec.entities = {"alpha"};
+    spec.methods = {"old"};
+    lara::run_experiment(spec);
+    fs::remove(fs::path(spec.out) / "experiment.json");
+    spec.train.epochs = 3;
+    expect_error(spec, lara::ErrorKind::usage, "holds results but no experiment.json");
+}

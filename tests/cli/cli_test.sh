@@ -128,6 +128,15 @@ expect_code 1 "--x-map with --ridge-x inf" "$lara" retrain --model "$dir/m.lara"
 expect_code 0 "both ridges infinite: the threshold alone" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 \
     --out "$dir/r4.lara" --ridge-z inf --ridge-x inf
 grep -q '"objective":{"x":null,"z":null}' "$dir/out" || fail "objectives of unfitted maps: $(cat "$dir/out")"
+# Usage errors come before any file is read, so they are reported as usage errors (exit 1).
+expect_code 1 "retrain that would fit nothing, before loading" "$lara" retrain --model "$dir/missing.lara" --data "$dir/data.csv" \
+    --out "$dir/r5.lara" --no-fit-z --no-fit-x
+expect_code 1 "retrain from standard input, before loading" "$lara" retrain --model "$dir/missing.lara" --data - --out "$dir/r5.lara" </dev/null
+grep -q 'only score reads standard input' "$dir/err" || fail "retrain --data -: $(cat "$dir/err")"
+expect_code 1 "train --patience with nothing held out" "$lara" train --data "$dir/data.csv" --out "$dir/r5.lara" --val-fraction 0 --patience 3
+grep -q -- '--val-fraction 0 holds none out' "$dir/err" || fail "train --patience: $(cat "$dir/err")"
+expect_code 1 "demo with more new rows than the series leaves" "$lara" demo --new-rows 5000 --quiet
+grep -q 'option --new-rows' "$dir/err" || fail "demo --new-rows: $(cat "$dir/err")"
 expect_code 1 "train from standard input" "$lara" train --data - --out "$dir/r4.lara" <"$dir/data.csv"
 grep -q 'only score reads standard input' "$dir/err" || fail "train --data -: $(cat "$dir/err")"
 expect_code 1 "bad proposal" "$lara" retrain --model "$dir/m.lara" --data "$dir/data.csv" --from 300 --out "$dir/r4.lara" --proposal magic
