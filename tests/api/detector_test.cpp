@@ -244,79 +244,70 @@ TEST_F(DetectorTest, RefusesACorruptedTruncatedOrForeignModel) {
     expect_model_error(dir.file("other.lara"), "not a lara detector");
 }
 
+//! A saved model, read back, to edit and seal again: each edit must be refused on load.
+class SealedEdits {
+public:
+    explicit SealedEdits(const lara::Detector& detector) {
+        detector.save(dir_.file("m.lara"));
+        good_ = lara::persist::read_model_file(dir_.file("m.lara"));
+    }
+    const lara::persist::ModelFile& good() const { return good_; }
+    //! `edit` applied to the good file, sealed with a valid checksum as `name`: its load must fail with `fragment`.
+    void expect_refused(const std::string& name, const std::function<void(lara::persist::ModelFile&)>& edit, const std::string& fragment) {
+        auto file = good_;
+        edit(file);
+        lara::persist::write_model_file(dir_.file(name), file);
+        expect_model_error(dir_.file(name), fragment);
+    }
+    std::string path(const std::string& name) const { return dir_.file(name); }
+
+private:
+    lara::test::TempDir dir_;
+    lara::persist::ModelFile good_;
+};
+
 TEST_F(DetectorTest, RefusesAWellSealedFileWithNonFiniteWeightsOrABadNormaliser) {
-    lara::test::TempDir dir;
-    detector_->save(dir.file("m.lara"));
-    const auto good = lara::persist::read_model_file(dir.file("m.lara"));
-    auto file = good;
-    const auto weight = std::find_if(file.sections.begin(), file.sections.end(), [](const auto& s) { return s.first.rfind("weights/", 0) == 0; });
-    ASSERT_NE(weight, file.sections.end());
-    weight->second[0] = std::numeric_limits<float>::quiet_NaN();
-    lara::persist::write_model_file(dir.file("nan.lara"), file);
-    expect_model_error(dir.file("nan.lara"), "are not all finite");
-    file = good;
-    file.sections.at("maps/x_b")[0] = std::numeric_limits<float>::infinity();
-    lara::persist::write_model_file(dir.file("inf.lara"), file);
-    expect_model_error(dir.file("inf.lara"), "adjusting map x is not all finite");
-    file = good;
-    file.meta["normalizer"]["scale"][1] = 0.0;
-    lara::persist::write_model_file(dir.file("scale.lara"), file);
-    expect_model_error(dir.file("scale.lara"), "metric 1 needs a finite mean and a positive scale");
+    SealedEdits edits(*detector_);
+    edits.expect_refused("nan.lara", [](auto& file) {
+        const auto weight = std::find_if(file.sections.begin(), file.sections.end(), [](const auto& s) { return s.first.rfind("weights/", 0) == 0; });
+        ASSERT_NE(weight, file.sections.end());
+        weight->second[0] = std::numeric_limits<float>::quiet_NaN();
+    }, "are not all finite");
+    edits.expect_refused("inf.lara", [](auto& file) { file.sections.at("maps/x_b")[0] = std::numeric_limits<float>::infinity(); },
+                         "adjusting map x is not all finite");
+    edits.expect_refused("scale.lara", [](auto& file) { file.meta["normalizer"]["scale"][1] = 0.0; },
+                         "metric 1 needs a finite mean and a positive scale");
+    edits.expect_refused("clip.lara", [](auto& file) { file.meta["normalizer"]["clip"] = -1.0; }, "clip must be positive");
     // Metadata lara never writes: a warm-up refit of a fixed threshold (it flagged every row), a
     // negative spread, a fractional generation (read as 0).
-    file = good;
-    file.meta["threshold_config"]["method"] = "fixed";
-    file.meta["threshold"]["warmup_rows"] = 60;
-    lara::persist::write_model_file(dir.file("warm-fixed.lara"), file);
-    expect_model_error(dir.file("warm-fixed.lara"), "a fixed threshold has no fit to redo");
-    file = good;
-    file.meta["threshold"]["score_mad"] = -7.0;
-    lara::persist::write_model_file(dir.file("mad.lara"), file);
-    expect_model_error(dir.file("mad.lara"), "threshold.score_mad is negative");
-    file = good;
-    file.meta["generation"] = 0.9;
-    lara::persist::write_model_file(dir.file("generation.lara"), file);
-    expect_model_error(dir.file("generation.lara"), "generation is not a whole number");
-    file = good;
-    file.meta["normalizer"]["clip"] = -1.0;
-    lara::persist::write_model_file(dir.file("clip.lara"), file);
-    expect_model_error(dir.file("clip.lara"), "clip must be positive");
-    file = good;
-    file.sections["bogus"] = {1.0f};
-    lara::persist::write_model_file(dir.file("extra.lara"), file);
-    expect_model_error(dir.file("extra.lara"), "unknown section \"bogus\"");
+    edits.expect_refused("warm-fixed.lara", [](auto& file) {
+        file.meta["threshold_config"]["method"] = "fixed";
+        file.meta["threshold"]["warmup_rows"] = 60;
+    }, "a fixed threshold has no fit to redo");
+    edits.expect_refused("mad.lara", [](auto& file) { file.meta["threshold"]["score_mad"] = -7.0; }, "threshold.score_mad is negative");
+    edits.expect_refused("generation.lara", [](auto& file) { file.meta["generation"] = 0.9; }, "generation is not a whole number");
+    edits.expect_refused("extra.lara", [](auto& file) { file.sections["bogus"] = {1.0f}; }, "unknown section \"bogus\"");
     // A hostile name is shown escaped and cut, not echoed to the terminal whole.
-    file = good;
-    file.sections["\x1b[31m" + std::string(100000, 'x')] = {1.0f};
-    lara::persist::write_model_file(dir.file("escape.lara"), file);
-    expect_model_error(dir.file("escape.lara"), "unknown section \"\\x1b[31mxxx");
+    edits.expect_refused("escape.lara", [](auto& file) { file.sections["\x1b[31m" + std::string(100000, 'x')] = {1.0f}; },
+                         "unknown section \"\\x1b[31mxxx");
     try {
-        lara::Detector::load(dir.file("escape.lara"));
+        lara::Detector::load(edits.path("escape.lara"));
     } catch (const lara::Error& e) {
         EXPECT_LT(std::string(e.what()).size(), 400u);
     }
 }
 
 TEST_F(DetectorTest, RefusesSizesTheWeightsDoNotBearOutBeforeAllocatingThem) {
-    lara::test::TempDir dir;
-    detector_->save(dir.file("m.lara"));
-    const auto good = lara::persist::read_model_file(dir.file("m.lara"));
-    // hidden 65536 would build 17 GB of layers from a file of a few hundred KB.
-    auto file = good;
-    file.meta["model"]["hidden"] = 65536;
-    lara::persist::write_model_file(dir.file("hidden.lara"), file);
+    SealedEdits edits(*detector_);
     std::size_t weights = 0;
-    for (const auto& [name, values] : good.sections) weights += name.rfind("weights/", 0) == 0 ? values.size() : 0;
-    expect_model_error(dir.file("hidden.lara"), "the weights hold " + std::to_string(weights) + " values, and the " +
-                                                    file.meta["model"]["arch"].get<std::string>() + " the metadata describes has ");
-    file = good;
-    file.meta["model"]["n_metrics"] = 20000;  // its d×d map alone would be 1.6 GB
-    lara::persist::write_model_file(dir.file("wide.lara"), file);
-    expect_model_error(dir.file("wide.lara"), "n_metrics must be in [1, 10000]");
-    file = good;
-    file.sections["weights/bogus"] = {1.0f};  // one weight too many
-    lara::persist::write_model_file(dir.file("bogus.lara"), file);
-    expect_model_error(dir.file("bogus.lara"), "the weights hold");
+    for (const auto& [name, values] : edits.good().sections) weights += name.rfind("weights/", 0) == 0 ? values.size() : 0;
+    // hidden 65536 would build 17 GB of layers from a file of a few hundred KB.
+    edits.expect_refused("hidden.lara", [](auto& file) { file.meta["model"]["hidden"] = 65536; },
+                         "the weights hold " + std::to_string(weights) + " values, and the " +
+                             edits.good().meta["model"]["arch"].get<std::string>() + " the metadata describes has ");
+    edits.expect_refused("wide.lara", [](auto& file) { file.meta["model"]["n_metrics"] = 20000; },  // its d×d map alone: 1.6 GB
+                         "n_metrics must be in [1, 10000]");
+    edits.expect_refused("bogus.lara", [](auto& file) { file.sections["weights/bogus"] = {1.0f}; }, "the weights hold");  // one too many
 }
 
 namespace {
