@@ -406,9 +406,9 @@ Detector Detector::load(const std::string& path) {
         std::int64_t weights_in_file = 0;
         for (const auto& [name, values] : file.sections)
             if (name.rfind("weights/", 0) == 0) weights_in_file += static_cast<std::int64_t>(values.size());
-        if (weights_in_file != model::weight_count(model))
+        if (const auto needed = model::weight_count(model); weights_in_file != needed)
             throw Error(ErrorKind::model, "the weights hold " + std::to_string(weights_in_file) + " values, and the " + model.arch +
-                                              " the metadata describes has " + std::to_string(model::weight_count(model)));
+                                              " the metadata describes has " + std::to_string(needed));
         auto state = std::make_shared<State>(model, TrainConfig::from_json(file.meta.at("train")),
                                              ThresholdConfig::from_json(file.meta.at("threshold_config")), std::move(normalizer),
                                              retrain::AdjustedModel(model::make_vae(model)));

@@ -216,9 +216,9 @@ std::vector<ExperimentRow> parse_rows(const std::string& text, const std::string
         const auto fields = split(line, ',');
         if (fields.size() != kIdColumns + cols.size()) throw fail(number, "expected " + std::to_string(kIdColumns + cols.size()) + " fields");
         // Each field whole, as this program writes it: no sign on a count, nothing after a number.
-        std::size_t offset = 0;
         std::size_t at = 0;  // the field being read
         const auto bad = [&](const char* what) {
+            std::size_t offset = 0;  // of field `at` in the line
             for (std::size_t i = 0; i < at; ++i) offset += fields[i].size() + 1;
             return Error(ErrorKind::data, name + ":" + std::to_string(number) + ":" + std::to_string(core::column(line, offset)) + ": " +
                                               names[at] + " " + core::quoted(fields[at]) + " is not " + what);
