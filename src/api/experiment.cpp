@@ -432,7 +432,10 @@ ExperimentReport run_experiment(const ExperimentSpec& spec, const std::function<
     }
     if (failure) std::rethrow_exception(failure);
 
-    // Rebuilt from every entity file, so that results of earlier runs into this folder count too.
+    // Rebuilt from every entity file, so that results of earlier runs into this folder count too,
+    // in a turn: a run overlapping this one could otherwise list the entity files before this
+    // one wrote its last, and write its results.csv after this one's.
+    lock.take_turn();
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(entity_dir))
         if (entry.is_regular_file() && entry.path().extension() == ".csv") files.push_back(entry.path());

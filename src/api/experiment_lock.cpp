@@ -38,7 +38,7 @@ Locked lock(int fd, int operation, const std::filesystem::path& path) {
 
 }  // namespace
 
-ExperimentLock::ExperimentLock(const std::filesystem::path& folder) {
+ExperimentLock::ExperimentLock(const std::filesystem::path& folder) : folder_path_(folder) {
     try {
         turn_ = open_to_lock(folder / ".lock", O_RDWR | O_CREAT);
         if (lock(turn_, LOCK_EX, folder / ".lock") == Locked::unsupported) {
@@ -64,6 +64,12 @@ void ExperimentLock::end_turn() {
     if (turn_ < 0) return;
     ::close(turn_);  // closing drops the lock
     turn_ = -1;
+}
+
+void ExperimentLock::take_turn() {
+    if (folder_ < 0 || turn_ >= 0) return;  // not locked (unsupported), or the turn is already this run's
+    turn_ = open_to_lock(folder_path_ / ".lock", O_RDWR | O_CREAT);
+    if (lock(turn_, LOCK_EX, folder_path_ / ".lock") != Locked::yes) end_turn();
 }
 
 void ExperimentLock::release() {

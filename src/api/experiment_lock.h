@@ -27,9 +27,13 @@ public:
     const std::string& unsupported() const { return unsupported_; }
     //! Lets the next run take its turn; this one still holds the folder until it is destroyed.
     void end_turn();
+    //! Waits for a turn again (to rebuild what every run's entity files make), held until
+    //! end_turn() or destruction. Nothing where the folder cannot be locked.
+    void take_turn();
 
 private:
     void release();
+    std::filesystem::path folder_path_;
     int turn_ = -1, folder_ = -1;  // file descriptors of .lock and of the folder
     bool others_running_ = false;
     std::string unsupported_;

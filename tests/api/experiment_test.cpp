@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,9 +14,11 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "api/experiment_lock.h"
 #include "api/experiment_plan.h"
 #include "lara/experiment.h"
 #include "lara/lara.h"
@@ -463,4 +467,25 @@ TEST_F(ExperimentTest, RefusesAFolderWithResultsButNoSettings) {
     fs::remove(fs::path(spec.out) / "experiment.json");
     spec.train.epochs = 3;
     expect_error(spec, lara::ErrorKind::usage, "holds results but no experiment.json");
+}
+
+TEST(ExperimentLock, ATurnTakenAgainKeepsTheNextRunWaitingUntilItEnds) {
+    // A run rebuilds results.csv from every entity file in a turn of its own, so that an
+    // overlapping run cannot list the files before this one wrote its last and write after it.
+    lara::test::TempDir dir;
+    lara::ExperimentLock first(dir.path());
+    first.end_turn();
+    first.take_turn();
+    std::atomic<bool> second_started{false}, second_saw_first{false};
+    std::thread other([&] {
+        const lara::ExperimentLock second(dir.path());
+        second_saw_first = second.others_running();
+        second_started = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(second_started) << "the second run took its turn while the first held one";
+    first.end_turn();
+    other.join();
+    EXPECT_TRUE(second_started);
+    EXPECT_TRUE(second_saw_first);
 }
