@@ -6,6 +6,7 @@
 
 #include "api/detector_state.h"
 #include "api/threads.h"
+#include "core/json_field.h"
 #include "core/read_file.h"
 #include "core/resources.h"
 #include "core/statistics.h"
@@ -412,18 +413,25 @@ Detector Detector::load(const std::string& path) {
         auto state = std::make_shared<State>(model, TrainConfig::from_json(file.meta.at("train")),
                                              ThresholdConfig::from_json(file.meta.at("threshold_config")), std::move(normalizer),
                                              retrain::AdjustedModel(model::make_vae(model)));
-        state->threshold = file.meta.at("threshold").at("value");
-        state->score_median = file.meta.at("threshold").at("score_median");
-        state->score_mad = file.meta.at("threshold").value("score_mad", 0.0);
-        state->threshold_fit = file.meta.at("threshold").at("fit");
-        state->warmup_rows = file.meta.at("threshold").value("warmup_rows", std::int64_t{0});
-        state->metric_names = file.meta.value("metric_names", std::vector<std::string>());
+        const auto& threshold = file.meta.at("threshold");
+        const auto number = [&threshold](const char* key) { return core::json_field<double>(threshold, key, std::string("threshold.") + key, ErrorKind::model); };
+        state->threshold = number("value");
+        state->score_median = number("score_median");
+        state->score_mad = threshold.contains("score_mad") ? number("score_mad") : 0.0;  // not in files before it was kept
+        state->threshold_fit = threshold.at("fit");
+        if (threshold.contains("warmup_rows"))
+            state->warmup_rows = core::json_field<std::int64_t>(threshold, "warmup_rows", "threshold.warmup_rows", ErrorKind::model);
+        if (const auto names = file.meta.find("metric_names"); names != file.meta.end()) {
+            if (!names->is_array() || !std::all_of(names->begin(), names->end(), [](const auto& n) { return n.is_string(); }))
+                throw Error(ErrorKind::model, "metric_names is not a list of names");
+            state->metric_names = names->get<std::vector<std::string>>();
+        }
         if (!state->metric_names.empty() && static_cast<std::int64_t>(state->metric_names.size()) != model.n_metrics)
             throw Error(ErrorKind::model, "metric_names has " + std::to_string(state->metric_names.size()) + " names for " +
                                               std::to_string(model.n_metrics) + " metrics");
         state->training = file.meta.at("training");
         state->history = file.meta.at("history");
-        state->generation = file.meta.at("generation");
+        state->generation = core::json_field<std::int64_t>(file.meta, "generation", "generation", ErrorKind::model);
         // What a retraining writes; anything else was not written by lara.
         if (state->warmup_rows != 0 && state->warmup_rows < RetrainConfig::kMinWarmupRows)
             throw Error(ErrorKind::model, "threshold.warmup_rows " + std::to_string(state->warmup_rows) + " is neither 0 nor at least " +
@@ -432,7 +440,6 @@ Detector Detector::load(const std::string& path) {
             throw Error(ErrorKind::model, "threshold.warmup_rows is " + std::to_string(state->warmup_rows) +
                                               " and the threshold is fixed: a fixed threshold has no fit to redo");
         if (!(state->score_mad >= 0)) throw Error(ErrorKind::model, "threshold.score_mad is negative");
-        if (!file.meta.at("generation").is_number_integer()) throw Error(ErrorKind::model, "generation is not a whole number");
         if (!state->history.is_array()) throw Error(ErrorKind::model, "history is not a list");
         if (state->generation < 0 || state->generation != static_cast<std::int64_t>(state->history.size()))
             throw Error(ErrorKind::model, "generation " + std::to_string(state->generation) + " does not match the " +

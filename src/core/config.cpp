@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/json_field.h"
 #include "lara/error.h"
 
 namespace lara {
@@ -46,12 +47,23 @@ nlohmann::json ModelConfig::to_json() const {
 
 namespace {
 
+//! The fields of one config's JSON: "model config: window is not a whole number" rather than
+//! nlohmann's words (the command line maps the field's name to its option).
+struct Fields {
+    const nlohmann::json& json;
+    const char* where;
+    template <typename T>
+    T get(const char* key) const {
+        return core::json_field<T>(json, key, std::string(where) + ": " + key, ErrorKind::usage);
+    }
+};
+
 //! Reads a config from JSON; a missing field or one of the wrong type is a lara::Error (usage)
-//! naming the config, not nlohmann's own exception, as every lara function promises.
+//! naming the config and the field, not nlohmann's own exception, as every lara function promises.
 template <typename Read>
-auto read_config(const char* where, const Read& read) {
+auto read_config(const char* where, const nlohmann::json& json, const Read& read) {
     try {
-        return read();
+        return read(Fields{json, where});
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::usage, std::string(where) + ": " + e.what());
     }
@@ -60,15 +72,15 @@ auto read_config(const char* where, const Read& read) {
 }  // namespace
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& json) {
-    return read_config("model config", [&json] {
+    return read_config("model config", json, [](const Fields& f) {
         ModelConfig c;
-        c.arch = json.at("arch").get<std::string>();
-        c.window = json.at("window").get<std::int64_t>();
-        c.n_metrics = json.at("n_metrics").get<std::int64_t>();
-        c.latent = json.at("latent").get<std::int64_t>();
-        c.hidden = json.at("hidden").get<std::int64_t>();
-        if (c.arch == "mlp") c.activation = json.value("activation", "relu");  // files before format version 3 have ReLU layers
-        c.min_std = json.at("min_std").get<double>();
+        c.arch = f.get<std::string>("arch");
+        c.window = f.get<std::int64_t>("window");
+        c.n_metrics = f.get<std::int64_t>("n_metrics");
+        c.latent = f.get<std::int64_t>("latent");
+        c.hidden = f.get<std::int64_t>("hidden");
+        if (c.arch == "mlp") c.activation = f.json.value("activation", "relu");  // files before format version 3 have ReLU layers
+        c.min_std = f.get<double>("min_std");
         c.validate();
         return c;
     });
@@ -89,14 +101,14 @@ nlohmann::json TrainConfig::to_json() const {
 }
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
-    return read_config("train config", [&json] {
+    return read_config("train config", json, [](const Fields& f) {
         TrainConfig c;
-        c.epochs = json.at("epochs").get<std::int64_t>();
-        c.batch = json.at("batch").get<std::int64_t>();
-        c.learning_rate = json.at("learning_rate").get<double>();
-        c.val_fraction = json.at("val_fraction").get<double>();
-        c.patience = json.at("patience").get<std::int64_t>();
-        c.seed = json.at("seed").get<std::uint64_t>();
+        c.epochs = f.get<std::int64_t>("epochs");
+        c.batch = f.get<std::int64_t>("batch");
+        c.learning_rate = f.get<double>("learning_rate");
+        c.val_fraction = f.get<double>("val_fraction");
+        c.patience = f.get<std::int64_t>("patience");
+        c.seed = f.get<std::uint64_t>("seed");
         c.validate();
         return c;
     });
@@ -117,12 +129,12 @@ nlohmann::json ThresholdConfig::to_json() const {
 }
 
 ThresholdConfig ThresholdConfig::from_json(const nlohmann::json& json) {
-    return read_config("threshold config", [&json] {
+    return read_config("threshold config", json, [](const Fields& f) {
         ThresholdConfig c;
-        c.method = json.at("method").get<std::string>();
-        c.risk = json.at("risk").get<double>();
-        c.init_quantile = json.at("init_quantile").get<double>();
-        c.value = json.at("value").get<double>();
+        c.method = f.get<std::string>("method");
+        c.risk = f.get<double>("risk");
+        c.init_quantile = f.get<double>("init_quantile");
+        c.value = f.get<double>("value");
         c.validate();
         return c;
     });

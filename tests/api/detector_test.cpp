@@ -286,6 +286,12 @@ TEST_F(DetectorTest, RefusesAWellSealedFileWithNonFiniteWeightsOrABadNormaliser)
     }, "a fixed threshold has no fit to redo");
     edits.expect_refused("mad.lara", [](auto& file) { file.meta["threshold"]["score_mad"] = -7.0; }, "threshold.score_mad is negative");
     edits.expect_refused("generation.lara", [](auto& file) { file.meta["generation"] = 0.9; }, "generation is not a whole number");
+    // A field of the wrong type is named, rather than reported in nlohmann's words; 40.5 is no window.
+    edits.expect_refused("value.lara", [](auto& file) { file.meta["threshold"]["value"] = "12"; }, "threshold.value is not a number: \"12\"");
+    edits.expect_refused("window.lara", [](auto& file) { file.meta["model"]["window"] = 40.5; }, "model config: window is not a whole number");
+    edits.expect_refused("seed.lara", [](auto& file) { file.meta["train"]["seed"] = -1; }, "train config: seed is not a whole number of at least 0");
+    edits.expect_refused("missing.lara", [](auto& file) { file.meta["threshold_config"].erase("risk"); }, "threshold config: risk is missing");
+    edits.expect_refused("names.lara", [](auto& file) { file.meta["metric_names"] = {1, 2, 3, 4, 5, 6}; }, "metric_names is not a list of names");
     edits.expect_refused("extra.lara", [](auto& file) { file.sections["bogus"] = {1.0f}; }, "unknown section \"bogus\"");
     // A hostile name is shown escaped and cut, not echoed to the terminal whole.
     edits.expect_refused("escape.lara", [](auto& file) { file.sections["\x1b[31m" + std::string(100000, 'x')] = {1.0f}; },
