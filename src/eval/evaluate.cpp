@@ -52,6 +52,12 @@ HitRates scored_hit_rates(const std::string& interpretation, const std::vector<i
                           const std::string& labels_name, std::int64_t first,
                           const std::vector<std::vector<int>>& ranked_metrics, const std::string& scores_name,
                           std::optional<int> n_metrics) {
+    // A rank past the metrics would count as a miss, silently: the scores are not this data's.
+    for (std::size_t i = 0; n_metrics && i < ranked_metrics.size(); ++i)
+        for (const int metric : ranked_metrics[i])
+            if (metric >= *n_metrics)
+                throw Error(ErrorKind::data, scores_name + ": row " + std::to_string(first + static_cast<std::int64_t>(i)) + " ranks metric " +
+                                                 std::to_string(metric) + " (0-based), past the " + std::to_string(*n_metrics) + " metrics");
     HitRates rates;
     rates.end = detect_segment_end(interpretation, labels, labels_name);
     const std::int64_t stop = first + static_cast<std::int64_t>(ranked_metrics.size());

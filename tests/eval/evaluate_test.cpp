@@ -181,16 +181,20 @@ TEST(Evaluate, InterpretationOutsideTheSeriesIsRejected) {
     // labels_text with its last row, 11, labelled: `10-12` read as [a, b) ends exactly there.
     const std::string labels = dir.write("labels.txt", labels_text.substr(0, labels_text.size() - 2) + "1\n");
     const std::string scores = dir.write("scores.csv", score_text(0, 10));
-    const auto last = evaluate({scores, labels, dir.write("last.txt", "4-8:1,2\n10-12:3\n"), 3});
+    const auto last = evaluate({scores, labels, dir.write("last.txt", "4-8:1,2\n10-12:3\n"), 4});
     EXPECT_EQ(last["interpretation_end"], "exclusive");
+    // The score file ranks metric 3 (0-based) at row 6: not scores of data with 3 metrics, and
+    // counted as a miss it would lower HitRate silently.
+    EXPECT_EQ(data_error([&] { evaluate({scores, labels, dir.file("last.txt"), 3}); }),
+              scores + ": row 6 ranks metric 3 (0-based), past the 3 metrics");
 
     const std::string past = dir.write("past.txt", "4-8:1,2\n10-13:3\n");
     EXPECT_EQ(data_error([&] { evaluate({scores, labels, past}); }),
               past + ":2:4: segment end 13 is past the 12 rows of " + labels +
                   ": expected an end in [11, 12], as 'a-b' is rows [a, b) here");
-    const std::string dimension = dir.write("dimension.txt", "4-8:1,4\n10-12:3\n");
-    EXPECT_EQ(data_error([&] { evaluate({scores, labels, dimension, 3}); }),
-              dimension + ":1:7: dimension 4 is not one of the 3 metrics: expected a 1-based dimension in [1, 3]");
+    const std::string dimension = dir.write("dimension.txt", "4-8:1,5\n10-12:3\n");
+    EXPECT_EQ(data_error([&] { evaluate({scores, labels, dimension, 4}); }),
+              dimension + ":1:7: dimension 5 is not one of the 4 metrics: expected a 1-based dimension in [1, 4]");
     // A score file ranks only its top metrics, so without the count a dimension has no upper bound.
     EXPECT_NO_THROW(evaluate({scores, labels, dimension}));
 }
