@@ -45,6 +45,9 @@ void add_train(CLI::App& app) {
             throw Error(ErrorKind::usage, "--patience stops training on the held-out windows, and --val-fraction 0 holds none out");
         // Usage errors before any file is touched, so that they are reported as such.
         o->data.refuse_stdin();
+        auto model = o->model;
+        model.n_metrics = 1;  // the data's, known once it is read
+        model.validate();
         o->train.validate();
         o->threshold.validate();
         check_output_path(o->out, {o->data.path});

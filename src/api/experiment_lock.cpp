@@ -73,9 +73,10 @@ void ExperimentLock::take_turn() {
 }
 
 void ExperimentLock::release() {
-    end_turn();
+    // The folder first: a run that wakes with the turn then no longer sees this one as running.
     if (folder_ >= 0) ::close(folder_);
     folder_ = -1;
+    end_turn();
 }
 
 ExperimentLock::~ExperimentLock() { release(); }

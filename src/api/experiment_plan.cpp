@@ -130,9 +130,9 @@ ExperimentPlan make_plan(const ExperimentSpec& spec) {
     if (fs::exists(s.out) && !fs::is_directory(s.out)) throw Error(ErrorKind::output, "experiment settings: out: " + s.out + " is a file, not a folder");
     // Results written among the data would become entities of every later run on it.
     {
-        const auto data = fs::weakly_canonical(s.dataset), out = fs::weakly_canonical(s.out);
+        const auto out = fs::weakly_canonical(s.out);
         for (const char* folder : {"train", "test", "test_label", "interpretation_label"}) {
-            const auto inside = data / folder;
+            const auto inside = fs::weakly_canonical(fs::path(s.dataset) / folder);  // a data folder may be a link
             const auto [end, rest] = std::mismatch(inside.begin(), inside.end(), out.begin(), out.end());
             if (end == inside.end())
                 throw Error(ErrorKind::output, "experiment settings: out: " + s.out + " lies in the data set's " + folder +

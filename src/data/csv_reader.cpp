@@ -416,10 +416,6 @@ RowReader::RowReader(std::istream& in, std::string source, const ReadOptions& op
                     "(R: write.csv(x, quote = FALSE); pandas writes none)");
         if (i == 0 && s.comment_first)
             fail_at({s.source, 1, s.line}, 0, "line 1 is a comment, and comment lines are not read: a header names the columns without '#'");
-        // Names are kept in the model's JSON, which holds UTF-8 only (a Latin-1 "°" would fail the save after training).
-        if (const auto bad = core::invalid_utf8_at(name); bad != std::string_view::npos)
-            fail_at({s.source, 1, s.line}, s.fields[i].offset + bad,
-                    "the header's " + field_name(i) + " is not UTF-8 text: save the file as UTF-8");
     }
     // An empty first name is pandas' index (to_csv's default): as a metric, its row counter would
     // run past its training range on new data and dominate the scores.

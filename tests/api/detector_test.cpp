@@ -335,6 +335,22 @@ void expect_every_call_refuses(const lara::Detector& detector, const lara::Serie
 
 }  // namespace
 
+TEST_F(DetectorTest, TrainingRefusesMetricNamesThatAreNotUtf8AndMoreMetricsThanAModelTakes) {
+    // The names go into the model's JSON (UTF-8 only): a Latin-1 "°" is the data's problem, said
+    // before training rather than lost to U+FFFD. Scoring needs no names and takes such a file.
+    auto series = synthetic_->series.slice(0, 300);
+    series.metric_names = {"cpu", "m\xb0" "em", "net", "disk", "io", "tcp"};
+    expect_error([&] { lara::Detector::train(series, {}, {}, {}); }, lara::ErrorKind::data, "the name of metric 2, \"m\xb0" "em\", is not UTF-8 text");
+    EXPECT_NO_THROW(detector_->score(series));
+    // 10,001 metrics: a data error naming the file, not a model setting.
+    lara::Series wide;
+    wide.source = "wide.csv";
+    wide.n_rows = 1;
+    wide.n_metrics = 10001;
+    wide.values.assign(10001, 1.0f);
+    expect_error([&] { lara::Detector::train(wide, {}, {}, {}); }, lara::ErrorKind::data, "wide.csv: 10001 metrics; a model takes at most 10000");
+}
+
 TEST_F(DetectorTest, RefusesASeriesWhoseValuesDoNotMatchItsShape) {
     auto series = synthetic_->series.slice(1500, 1600);
     series.values.pop_back();

@@ -449,6 +449,19 @@ TEST_F(ExperimentTest, RefusesAnOutputFolderAmongTheDataAndSkipsHiddenFiles) {
     spec.out = (fs::path(spec.dataset) / "test_label").string();
     expect_error(spec, lara::ErrorKind::output, "lies in the data set's test_label/ folder");
     EXPECT_FALSE(fs::exists(fs::path(spec.dataset) / "train" / "results"));
+    // So is train/ reached through a link, and train/ when it is itself a link.
+    fs::create_directory_symlink(fs::path(spec.dataset) / "train", dir_->path() / "train-link");
+    spec.out = (dir_->path() / "train-link").string();
+    expect_error(spec, lara::ErrorKind::output, "lies in the data set's train/ folder");
+    lara::test::TempDir linked;
+    fs::create_directories(linked.path() / "real-train");
+    fs::create_directories(linked.path() / "set");
+    fs::create_directory_symlink(linked.path() / "real-train", linked.path() / "set" / "train");
+    spec.dataset = (linked.path() / "set").string();
+    spec.out = (linked.path() / "real-train").string();
+    expect_error(spec, lara::ErrorKind::output, "lies in the data set's train/ folder");
+    spec = small_spec("unused");
+    fs::remove(dir_->path() / "train-link");
     // A hidden file (a Finder's .DS_Store) is no entity.
     std::ofstream(fs::path(spec.dataset) / "train" / ".DS_Store") << "\x00\x01";
     spec = small_spec("hidden");

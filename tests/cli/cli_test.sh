@@ -133,6 +133,7 @@ expect_code 1 "retrain that would fit nothing, before loading" "$lara" retrain -
     --out "$dir/r5.lara" --no-fit-z --no-fit-x
 expect_code 1 "retrain from standard input, before loading" "$lara" retrain --model "$dir/missing.lara" --data - --out "$dir/r5.lara" </dev/null
 grep -q 'only score reads standard input' "$dir/err" || fail "retrain --data -: $(cat "$dir/err")"
+expect_code 1 "train with a bad window, before reading" "$lara" train --data "$dir/missing.csv" --out "$dir/r5.lara" --window 1
 expect_code 1 "train --patience with nothing held out" "$lara" train --data "$dir/data.csv" --out "$dir/r5.lara" --val-fraction 0 --patience 3
 grep -q -- '--val-fraction 0 holds none out' "$dir/err" || fail "train --patience: $(cat "$dir/err")"
 expect_code 1 "demo with more new rows than the series leaves" "$lara" demo --new-rows 5000 --quiet
