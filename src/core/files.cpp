@@ -198,16 +198,28 @@ std::string read_text_file(const std::string& path, ErrorKind kind) {
 std::string quoted(std::string_view text) {
     constexpr std::size_t max_shown = 40;
     std::string out = "\"";
-    for (const char c : text.substr(0, max_shown)) {
-        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
-            out += c;
+    std::size_t i = 0;
+    while (i < text.size() && i < max_shown) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        const std::size_t length = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 0;
+        const bool character = length > 1 && invalid_utf8_at(text.substr(i, length)) == std::string_view::npos;
+        // C1 controls (U+0080–U+009F) steer a terminal as C0 ones do: escaped like them.
+        const bool control = length == 1 ? lead < 0x20 || lead == 0x7f : character && lead == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+        if (character && i + length > max_shown) break;  // not cut in the middle of a character
+        if ((length == 1 || character) && !control) {
+            out.append(text.substr(i, length));
+            i += length;
             continue;
         }
-        char escaped[8];
-        std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
-        out += escaped;
+        const std::size_t bytes = control ? length : 1;  // a byte that starts no character is escaped alone
+        for (std::size_t k = 0; k < bytes; ++k) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(text[i + k]));
+            out += escaped;
+        }
+        i += bytes;
     }
-    return out + (text.size() > max_shown ? "...\"" : "\"");
+    return out + (i < text.size() ? "...\"" : "\"");
 }
 
 std::size_t code_points(std::string_view text) {

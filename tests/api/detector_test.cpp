@@ -340,7 +340,7 @@ TEST_F(DetectorTest, TrainingRefusesMetricNamesThatAreNotUtf8AndMoreMetricsThanA
     // before training rather than lost to U+FFFD. Scoring needs no names and takes such a file.
     auto series = synthetic_->series.slice(0, 300);
     series.metric_names = {"cpu", "m\xb0" "em", "net", "disk", "io", "tcp"};
-    expect_error([&] { lara::Detector::train(series, {}, {}, {}); }, lara::ErrorKind::data, "the name of metric 2, \"m\xb0" "em\", is not UTF-8 text");
+    expect_error([&] { lara::Detector::train(series, {}, {}, {}); }, lara::ErrorKind::data, "the name of metric 2, \"m\\xb0em\", is not UTF-8 text");
     EXPECT_NO_THROW(detector_->score(series));
     // 10,001 metrics: a data error naming the file, not a model setting.
     lara::Series wide;

@@ -129,3 +129,14 @@ TEST(Utf8, FindsTheFirstByteThatDoesNotBeginAWellFormedCharacter) {
     EXPECT_EQ(invalid_utf8_at("\xf4\x90\x80\x80"), 0u);  // past U+10FFFF
     EXPECT_EQ(invalid_utf8_at("\xff"), 0u);
 }
+
+TEST(Quoted, EscapesControlsOfBothKindsAndBytesThatStartNoCharacterAndNeverCutsOne) {
+    const auto quoted = [](std::string_view text) { return lara::core::quoted(text); };
+    EXPECT_EQ(quoted("cpu"), "\"cpu\"");
+    EXPECT_EQ(quoted("a\tb\x1b[31m"), "\"a\\x09b\\x1b[31m\"");
+    EXPECT_EQ(quoted("a\xc2\x9b" "b"), "\"a\\xc2\\x9bb\"");  // CSI as a C1 control
+    EXPECT_EQ(quoted("m\xb0" "em \xc2\xb0" "C"), "\"m\\xb0em \xc2\xb0" "C\"");  // Latin-1 escaped, UTF-8 kept
+    const std::string x38(38, 'x'), x39(39, 'x');
+    EXPECT_EQ(quoted(x38 + "\xc3\xa9z"), "\"" + x38 + "\xc3\xa9...\"");  // é ends at byte 40
+    EXPECT_EQ(quoted(x39 + "\xc3\xa9"), "\"" + x39 + "...\"");           // é would cross it
+}
