@@ -24,7 +24,8 @@ inline const std::vector<std::string> kActivations = {"relu", "softplus", "elu",
 struct ModelConfig {
     std::string arch = "mlp";   // mlp (Donut-style, flattened window) | gru (OmniAnomaly-style)
     std::int64_t window = 40;   // w, time steps per window, [2, 10000]
-    std::int64_t n_metrics = 0; // d, taken from the training data, [1, 10000] (M_x is d×d)
+    std::int64_t n_metrics = 0; // d, taken from the training data, [1, kMaxMetrics]
+    static constexpr std::int64_t kMaxMetrics = 10000;  // M_x is d×d: 10,000 metrics make it 400 MB
     std::int64_t latent = 8;    // m, latent dimension, [1, 1024]
     std::int64_t hidden = 100;  // units per hidden layer (mlp) or GRU state size (gru), [1, 65536]
     // The mlp's hidden layers: relu | softplus | elu | silu | tanh; a GRU has its own, and ignores

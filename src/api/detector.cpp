@@ -21,8 +21,7 @@ namespace lara {
 namespace {
 
 constexpr const char* kKind = "lara-detector";
-constexpr std::int64_t kMinCalibrationRows = 300;
-constexpr std::int64_t kMaxMetrics = 10000;  // ModelConfig::n_metrics' bound  // held-out scores needed to fit SPOT on them alone
+constexpr std::int64_t kMinCalibrationRows = 300;  // held-out scores needed to fit SPOT on them alone
 
 torch::Tensor to_tensor(const std::vector<float>& values, std::int64_t rows, std::int64_t cols) {
     return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}).clone();
@@ -163,9 +162,9 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
                          const ThresholdConfig& threshold, const Progress& progress) {
     check_series(series);
     // The data's own problems, said as such before the model config would say them as settings.
-    if (series.n_metrics > kMaxMetrics)
+    if (series.n_metrics > ModelConfig::kMaxMetrics)
         throw Error(ErrorKind::data, series.source + ": " + std::to_string(series.n_metrics) + " metrics; a model takes at most " +
-                                         std::to_string(kMaxMetrics) + " (its adjusting map is d×d)");
+                                         std::to_string(ModelConfig::kMaxMetrics) + " (its adjusting map is d×d)");
     // The names are kept in the model's JSON, which holds UTF-8 only.
     for (std::size_t i = 0; i < series.metric_names.size(); ++i)
         if (core::invalid_utf8_at(series.metric_names[i]) != std::string_view::npos)

@@ -1,7 +1,6 @@
 #include "api/experiment_report.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -224,11 +223,10 @@ std::vector<ExperimentRow> parse_rows(const std::string& text, const std::string
                                               names[at] + " " + core::quoted(fields[at]) + " is not " + what);
         };
         const auto count = [&](auto& out) {
-            const auto& f = fields[at];
-            const auto [rest, status] = std::from_chars(f.data(), f.data() + f.size(), out);
             bool negative = false;
+            const bool whole = core::parse_whole(fields[at], out);
             if constexpr (std::is_signed_v<std::remove_reference_t<decltype(out)>>) negative = out < 0;
-            if (f.empty() || status != std::errc() || rest != f.data() + f.size() || negative) throw bad("a count");
+            if (!whole || negative) throw bad("a count");
             ++at;
         };
         ExperimentRow row;
@@ -242,10 +240,7 @@ std::vector<ExperimentRow> parse_rows(const std::string& text, const std::string
         for (const auto* c : cols) {
             const auto& f = fields[at];
             double value = kNaN;  // empty: undefined
-            if (!f.empty()) {
-                const auto [rest, status] = std::from_chars(f.data(), f.data() + f.size(), value);
-                if (status != std::errc() || rest != f.data() + f.size() || !std::isfinite(value)) throw bad("a finite number");
-            }
+            if (!f.empty() && !(core::parse_whole(f, value) && std::isfinite(value))) throw bad("a finite number");
             row.*(c->field) = value;
             ++at;
         }

@@ -26,8 +26,7 @@ void ModelConfig::validate() const {
     const std::string where = "model config";
     if (!one_of(arch, {"mlp", "gru"})) fail(where, "arch", "must be mlp or gru, not \"" + arch + "\"");
     if (window < 2 || window > 10000) fail(where, "window", "must be in [2, 10000]");
-    // The adjusting map M_x is d×d: 10,000 metrics already make it 400 MB.
-    if (n_metrics < 1 || n_metrics > 10000) fail(where, "n_metrics", "must be in [1, 10000]");
+    if (n_metrics < 1 || n_metrics > kMaxMetrics) fail(where, "n_metrics", "must be in [1, " + std::to_string(kMaxMetrics) + "]");
     if (latent < 1 || latent > 1024) fail(where, "latent", "must be in [1, 1024]");
     if (hidden < 1 || hidden > 65536) fail(where, "hidden", "must be in [1, 65536]");
     if (std::find(kActivations.begin(), kActivations.end(), activation) == kActivations.end()) {

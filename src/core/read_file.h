@@ -2,6 +2,7 @@
 // to the library).
 #pragma once
 
+#include <charconv>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,13 @@ namespace lara::core {
 //! PATH and the reason. With `starts_with`, reading stops as soon as the bytes cannot start so (a
 //! model path that names /dev/zero or a huge foreign file): the caller refuses what it got.
 std::string read_whole_file(const std::string& path, ErrorKind kind, std::string_view starts_with = {});
+
+//! True when all of `text`, and nothing else, is a T (std::from_chars: no leading '+' or space).
+template <typename T>
+bool parse_whole(std::string_view text, T& value) {
+    const auto [rest, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && status == std::errc() && rest == text.data() + text.size();
+}
 
 //! Drops a leading UTF-8 byte-order mark, which spreadsheet exports often write, from `text`.
 void drop_byte_order_mark(std::string& text);

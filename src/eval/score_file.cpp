@@ -1,7 +1,6 @@
 #include "eval/score_file.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <sstream>
 #include <string_view>
@@ -31,13 +30,7 @@ struct Field {
     std::size_t offset;  // of its first byte in the line
 };
 
-// True when all of `text`, and nothing else, is a T.
-template <typename T>
-bool parse_whole(std::string_view text, T& value) {
-    const auto [rest, status] = std::from_chars(text.data(), text.data() + text.size(), value);
-    return !text.empty() && status == std::errc() && rest == text.data() + text.size();
-}
-
+using core::parse_whole;
 using core::quoted;
 
 double parse_number(const Field& field, const char* name, const Where& where) {
