@@ -69,11 +69,13 @@ const Case& the_case() {
     return c;
 }
 
-//! The ruminate block's target for the case's windows, with n = 10 restored windows.
-retrain::LogTarget make_target(const Case& c) {
+//! The ruminate block's target for the case's windows, with n = 10 restored windows (the same
+//! ones every time), through `model`: the case's, or the same without its jet.
+retrain::LogTarget make_target(const Case& c, const model::Reconstructor& model) {
+    model::seed_thread_random(0);
     const auto restored = c.model->decode(model::Vae::sample(c.model->encode(c.windows), 10).transpose(0, 1).flatten(0, 1)).mean;
     const auto K = c.windows.size(0);
-    return retrain::LogTarget::of_windows(*c.model, torch::cat({c.windows.flatten(1).unsqueeze(1), restored.view({K, 10, -1})}, 1));
+    return retrain::LogTarget::of_windows(model, torch::cat({c.windows.flatten(1).unsqueeze(1), restored.view({K, 10, -1})}, 1));
 }
 
 //! Runs `body` as the benchmark's loop and reports its mean time in decoder passes.
@@ -117,28 +119,50 @@ void BM_DecoderOutputLayer(benchmark::State& state) {
 
 void BM_TargetAtLineSearch(benchmark::State& state) {  // the 5 step lengths of one Newton step
     const auto& c = the_case();
-    const auto target = make_target(c);
+    const auto target = make_target(c, *c.model);
     const auto z = c.model->encode(c.windows).mean.unsqueeze(0).expand({5, -1, -1}).contiguous();
     run(state, [&] { benchmark::DoNotOptimize(target(z)); });
 }
 
-void BM_SecondOrderExpansion(benchmark::State& state) {  // gradient and Hessian: m + 1 points, one backward pass
+//! The case's model without its decoder's jet: the Laplace fit then differentiates numerically, as
+//! for a GRU. Timing both in one process shows what the closed-form derivatives save.
+class WithoutJet : public model::Reconstructor {
+public:
+    explicit WithoutJet(const model::Reconstructor& model) : model_(model) {}
+    const ModelConfig& config() const override { return model_.config(); }
+    model::Gaussian encode(const torch::Tensor& x) const override { return model_.encode(x); }
+    model::Gaussian decode(const torch::Tensor& z) const override { return model_.decode(z); }
+    model::Gaussian decode_last(const torch::Tensor& z) const override { return model_.decode_last(z); }
+
+private:
+    const model::Reconstructor& model_;
+};
+
+//! The model whose derivatives a benchmark takes: exactly (its jet) or by finite differences.
+const model::Reconstructor& differentiated(const Case& c, bool exactly) {
+    static const WithoutJet numerically(*c.model);
+    return exactly ? static_cast<const model::Reconstructor&>(*c.model) : numerically;
+}
+
+//! Gradient and Hessian at the encoder means: the jet (one Jacobian product), or the m + 1 points'
+//! forward and backward passes.
+void BM_SecondOrderExpansion(benchmark::State& state, bool exactly) {
     const auto& c = the_case();
-    const auto target = make_target(c);
+    const auto target = make_target(c, differentiated(c, exactly));
     const auto z = c.model->encode(c.windows).mean;
     run(state, [&] { benchmark::DoNotOptimize(retrain::expand(target, z).precision); });
 }
 
-void BM_NewtonToMode(benchmark::State& state) {
+void BM_NewtonToMode(benchmark::State& state, bool exactly) {
     const auto& c = the_case();
-    const auto target = make_target(c);
+    const auto target = make_target(c, differentiated(c, exactly));
     const auto z = c.model->encode(c.windows).mean;
     std::int64_t steps = 0;
     run(state, [&] { steps = retrain::laplace(target, z, RetrainConfig{}.newton_steps).steps; });
     state.counters["newton_steps"] = static_cast<double>(steps);
 }
 
-void BM_Ruminate(benchmark::State& state, const std::string& proposal) {
+void BM_Ruminate(benchmark::State& state, const std::string& proposal, bool exactly) {
     const auto& c = the_case();
     retrain::RuminateOptions options;
     const RetrainConfig defaults;
@@ -147,7 +171,7 @@ void BM_Ruminate(benchmark::State& state, const std::string& proposal) {
     options.newton_steps = defaults.newton_steps;
     options.proposal = proposal;
     double ess = 0;
-    run(state, [&] { ess = retrain::ruminate(*c.model, c.windows, options).ess.mean().item<double>(); });
+    run(state, [&] { ess = retrain::ruminate(differentiated(c, exactly), c.windows, options).ess.mean().item<double>(); });
     state.counters["ess"] = ess;
 }
 
@@ -159,10 +183,13 @@ void BM_RetrainLara(benchmark::State& state) {  // ruminate and both fits (recal
 BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecoderOutputLayer)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TargetAtLineSearch)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SecondOrderExpansion)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_NewtonToMode)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Ruminate, posterior, std::string("posterior"))->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Ruminate, laplace, std::string("laplace"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SecondOrderExpansion, exact, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SecondOrderExpansion, numerical, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_NewtonToMode, exact, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_NewtonToMode, numerical, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Ruminate, posterior, std::string("posterior"), true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Ruminate, laplace_exact, std::string("laplace"), true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Ruminate, laplace_numerical, std::string("laplace"), false)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RetrainLara)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -11,6 +11,7 @@ public:
     Gaussian encode(const torch::Tensor& x) override;
     Gaussian decode(const torch::Tensor& z) override;
     Gaussian decode_last(const torch::Tensor& z) override;
+    std::optional<DecoderJet> decode_jet(const torch::Tensor& z) override;
 
 private:
     torch::Tensor decoder_hidden(const torch::Tensor& z);

@@ -14,6 +14,8 @@ public:
     virtual Gaussian encode(const torch::Tensor& x) const = 0;       // [B, w, d] → [B, m]
     virtual Gaussian decode(const torch::Tensor& z) const = 0;       // [B, m] → [B, w, d]
     virtual Gaussian decode_last(const torch::Tensor& z) const = 0;  // [B, m] → [B, d]
+    //! [K, m] → the decoder to second order (Vae::decode_jet), or none: numerical derivatives then.
+    virtual std::optional<DecoderJet> decode_jet(const torch::Tensor&) const { return std::nullopt; }
 };
 
 }  // namespace lara::model

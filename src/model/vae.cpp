@@ -19,6 +19,8 @@ Gaussian Vae::decode_last(const torch::Tensor& z) {
     return {full.mean.select(1, -1), full.var.select(1, -1)};
 }
 
+std::optional<DecoderJet> Vae::decode_jet(const torch::Tensor&) { return std::nullopt; }
+
 torch::Tensor Vae::sample(const Gaussian& q, std::int64_t n_samples) {
     auto eps = torch::randn({n_samples, q.mean.size(0), q.mean.size(1)}, thread_random());
     return q.mean.unsqueeze(0) + q.var.sqrt().unsqueeze(0) * eps;

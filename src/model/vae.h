@@ -2,7 +2,9 @@
 // callable on its own, because the ruminate block of retraining samples and decodes separately.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <torch/torch.h>
@@ -19,6 +21,15 @@ struct Gaussian {
     torch::Tensor var;
 };
 
+//! The decoder at K latents to second order: what the Laplace fit of retraining (retrain/laplace.h)
+//! needs to take exact Newton steps without differentiating numerically through the network.
+struct DecoderJet {
+    Gaussian at;             // mean, var: [K, w·d], in the decoder's precision
+    torch::Tensor jacobian;  // ∂(mean, var)/∂z_i: [K, m, 2·w·d], the means' columns, then the variances'; float64
+    //! Σ_o g_mean[o] ∇²mean[o] + g_var[o] ∇²var[o] for float64 weights [K, w·d]: [K, m, m], float64.
+    std::function<torch::Tensor(const torch::Tensor& g_mean, const torch::Tensor& g_var)> curvature;
+};
+
 //! Log-density of x under a diagonal Gaussian, per element (no reduction).
 torch::Tensor gaussian_log_density(const torch::Tensor& x, const Gaussian& g);
 
@@ -33,6 +44,9 @@ public:
     //! The decoder's distribution of the last time step only, [batch, metric]. Scoring needs
     //! nothing else, and the MLP computes it with 1/w of the output layer's work.
     virtual Gaussian decode_last(const torch::Tensor& z);
+    //! The decoder at z [K, m] to second order, where its derivatives have a closed form (the MLP);
+    //! none otherwise (the GRU), and the Laplace fit then takes them by finite differences.
+    virtual std::optional<DecoderJet> decode_jet(const torch::Tensor& z);
 
     //! Reparameterised draws z = μ + σ·ε, [n_samples, batch, latent], ε from the thread's generator.
     static torch::Tensor sample(const Gaussian& q, std::int64_t n_samples);

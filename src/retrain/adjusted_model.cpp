@@ -42,6 +42,32 @@ model::Gaussian AdjustedModel::decode_last(const torch::Tensor& z) const {
     return map_x(vae_->decode_last(z));
 }
 
+std::optional<model::DecoderJet> AdjustedModel::decode_jet(const torch::Tensor& z) const {
+    if (has_nonlinear_maps()) return std::nullopt;
+    auto base = vae_->decode_jet(z);
+    if (!base || x_map_.is_identity()) return base;
+    // Linear in the outputs: mean′ = A mean + b, var′ = max(A² var, floor) on each block of
+    // x_map.size() outputs, so the Jacobians take the same linear parts, and the curvature
+    // weights go back through their transposes (none where the floor holds the variance).
+    const auto K = z.size(0), m = z.size(1), n = x_map_.size(), wd = base->at.mean.size(1);
+    const auto A = x_map_.A.to(torch::kFloat64), A2 = A.square();
+    const auto along_outputs = [&](const torch::Tensor& M, const torch::Tensor& jacobian) {  // M on each block of [K, m, w·d]
+        return torch::matmul(jacobian.reshape({K, m, -1, n}), M.t()).view({K, m, wd});
+    };
+    const double floor = vae_->config().min_std * vae_->config().min_std;
+    const auto mapped = map_x(base->at);
+    const auto free = (x_map_.apply_var(base->at.var) > floor).to(torch::kFloat64);
+    const auto& J = base->jacobian;
+    model::DecoderJet jet;
+    jet.at = mapped;
+    jet.jacobian = torch::cat({along_outputs(A, J.narrow(2, 0, wd)), free.unsqueeze(1) * along_outputs(A2, J.narrow(2, wd, wd))}, 2);
+    jet.curvature = [=, curvature = base->curvature](const torch::Tensor& g_mean, const torch::Tensor& g_var) {
+        const auto back = [&](const torch::Tensor& M, const torch::Tensor& g) { return torch::matmul(g.reshape({K, -1, n}), M).view({K, wd}); };
+        return curvature(back(A, g_mean), back(A2, free * g_var));
+    };
+    return jet;
+}
+
 AdjustedModel AdjustedModel::composed_with(const AffineMap& z_new, const AffineMap& x_new) const {
     if (has_nonlinear_maps())
         throw Error(ErrorKind::usage, "a model with non-linear (MLP) adjusting maps cannot be retrained again: they do not compose");

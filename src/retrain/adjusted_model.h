@@ -19,6 +19,8 @@ public:
     model::Gaussian encode(const torch::Tensor& x) const override;
     model::Gaussian decode(const torch::Tensor& z) const override;
     model::Gaussian decode_last(const torch::Tensor& z) const override;
+    //! The base decoder's jet through the affine x map; none with non-linear maps.
+    std::optional<model::DecoderJet> decode_jet(const torch::Tensor& z) const override;
 
     const std::shared_ptr<model::Vae>& vae() const { return vae_; }
     const AffineMap& z_map() const { return z_map_; }

@@ -28,14 +28,17 @@ struct LogTarget {
     torch::Tensor of(const torch::Tensor& z, const torch::Tensor& mean, const torch::Tensor& var) const;
 };
 
-//! The log target at z [K, m] to second order: its value [K] (float32, as the target), autograd
-//! gradient [K, m] and the precision [K, m, m] (float64): minus the Hessian, the forward difference
-//! of the gradient along each latent axis (the m + 1 points of every window in one batched backward
-//! pass), made positive definite by taking its eigenvalues in absolute value, floored at 10⁻³.
+//! The log target at z [K, m] to second order: its value [K] (float32, as the target), gradient
+//! [K, m] and the precision [K, m, m] (float64): minus the Hessian, made positive definite by
+//! taking its eigenvalues in absolute value, floored at 10⁻³. Exact from the decoder's jet where it
+//! has one (the MLP); else the autograd gradient and the forward difference of it along each latent
+//! axis (the m + 1 points of every window in one batched backward pass).
 struct SecondOrder {
     torch::Tensor value, gradient, precision;
 };
 SecondOrder expand(const LogTarget& target, const torch::Tensor& z);
+//! The finite-difference expansion whatever the decoder (what expand falls back to).
+SecondOrder expand_numerically(const LogTarget& target, const torch::Tensor& z);
 
 //! A Gaussian with a full precision matrix P = L Lᵀ per window (mean [K, m], L [K, m, m], float64:
 //! the curvatures of the target span many orders of magnitude).
