@@ -74,7 +74,8 @@ SecondOrder expand_numerically(const LogTarget& target, const torch::Tensor& z) 
 
 //! With the decoder's jet, exactly: per output, the log-likelihood's derivatives in (mean, var),
 //! through the Jacobians (the Gauss-Newton part) and the decoder's curvature weighted by the first
-//! derivatives; about one decoder pass at the K points.
+//! derivatives: one Jacobian product at the K points, about 60% of the finite differences' time
+//! (`lara_microbench`).
 SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
     const auto jet = target.model.decode_jet(z);
     if (!jet) return expand_numerically(target, z);
