@@ -27,6 +27,7 @@ torch::nn::Sequential two_layers(std::int64_t in, std::int64_t hidden, const std
     layers->push_back(activation(name));
     return layers;
 }
+
 //! An activation and its first two derivatives at u, element-wise.
 struct ActivationJet {
     torch::Tensor value, first, second;

@@ -77,6 +77,7 @@ SecondOrder expand_numerically(const LogTarget& target, const torch::Tensor& z) 
 //! derivatives: one Jacobian product at the K points, about 60% of the finite differences' time
 //! (`lara_microbench`).
 SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
+    torch::NoGradGuard no_grad;  // the derivatives are all in the jet
     const auto jet = target.model.decode_jet(z);
     if (!jet) return expand_numerically(target, z);
     const auto n = target.count;
