@@ -199,6 +199,13 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
             ": the loss of the latest windows, held out for validation, rose from the first epoch on, as it does when the data "
             "ends in another pattern than the rest; train on the rows before the change (--to) or without early stopping "
             "(--val-fraction 0)");
+    // A fraction of a short series rounds to no window: early stopping is then off, and says so.
+    if (train.val_fraction > 0 && history.held_out == 0) {
+        std::ostringstream what;
+        what << "--val-fraction " << train.val_fraction << " of " << windows.size(0)
+             << " windows holds out none, so there was no early stopping (--patience): every epoch ran and the last was kept";
+        state->training["warnings"].push_back(what.str());
+    }
     for (const auto& dominating : data::rows_dominating_spread(series)) {
         const auto j = static_cast<std::size_t>(dominating.metric);
         std::ostringstream what;

@@ -190,8 +190,11 @@ Made train_measured(const Series& rows, const ModelConfig& model, TrainConfig tr
     const core::Timer timer;
     auto detector = Detector::train(rows, model, train, {});
     const double ms = timer.milliseconds();
-    const bool warned = !detector.info()["training"]["warnings"].empty();
-    return {std::move(detector), ms, mib(core::peak_rss_bytes()), warned};
+    // What `lara train` warns of as "early stopping kept epoch 1" (its other warnings are not this).
+    const auto training = detector.info()["training"];
+    const bool first_epoch_kept = training["held_out_windows"].get<std::int64_t>() > 0 && training["best_epoch"].get<std::int64_t>() == 1 &&
+                                  training["epochs_run"].get<std::int64_t>() > 1;
+    return {std::move(detector), ms, mib(core::peak_rss_bytes()), first_epoch_kept};
 }
 
 // Old rows followed by new rows: what `full` learns (training ignores timestamps).

@@ -408,6 +408,27 @@ TEST_F(DetectorTest, TrainingReportsTheLossesOfTheEpochItKept) {
     EXPECT_GE(training["threads"]["intra_op"].get<int>(), 1);
 }
 
+TEST_F(DetectorTest, WarnsWhenTheHeldOutFractionOfAShortSeriesRoundsToNoWindow) {
+    auto model = lara::test::small_model();
+    lara::TrainConfig train;
+    train.epochs = 3;
+    train.val_fraction = 0.1;
+    train.patience = 1;
+    lara::ThresholdConfig fixed;  // too few rows for SPOT
+    fixed.method = "fixed";
+    fixed.value = 10;
+    const auto rows = model.window + 8;  // 9 windows: 10% of them is 0.9, no window
+    const auto short_series = lara::Detector::train(synthetic_->series.slice(0, rows), model, train, fixed).info()["training"];
+    EXPECT_EQ(short_series["held_out_windows"], 0);
+    EXPECT_EQ(short_series["epochs_run"], 3) << "patience 1 was not applied";
+    ASSERT_EQ(short_series["warnings"].size(), 1u) << short_series.dump();
+    EXPECT_NE(short_series["warnings"][0].get<std::string>().find("--val-fraction 0.1 of 9 windows holds out none"), std::string::npos);
+    // One row more: 10 windows, one held out, no warning.
+    const auto one_more = lara::Detector::train(synthetic_->series.slice(0, rows + 1), model, train, fixed).info()["training"];
+    EXPECT_EQ(one_more["held_out_windows"], 1);
+    EXPECT_TRUE(one_more["warnings"].empty()) << one_more.dump();
+}
+
 TEST_F(DetectorTest, LoadsAVersion1FileWithIdentityMaps) {
     lara::test::TempDir dir;
     detector_->save(dir.file("v3.lara"));
