@@ -193,7 +193,7 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
                        {"seconds", history.seconds}, {"warnings", nlohmann::json::array()}};
     // Held-out windows are the latest ones: when the series ends in another pattern, their loss
     // rises as soon as the model learns the rest, and early stopping keeps an untrained model.
-    if (history.held_out > 0 && history.best_epoch == 1 && history.train_loss.size() > 1)
+    if (kept_first_epoch(state->training))
         state->training["warnings"].push_back(
             "early stopping kept epoch 1 of " + std::to_string(history.train_loss.size()) +
             ": the loss of the latest windows, held out for validation, rose from the first epoch on, as it does when the data "
@@ -231,6 +231,11 @@ Detector Detector::train(const Series& series, ModelConfig model, const TrainCon
 
 // A series in another order would be scored column by column against the wrong metric, silently.
 // Names the model never saw are accepted: the same metrics of another host are often named after it.
+bool kept_first_epoch(const nlohmann::json& training) {
+    return training["held_out_windows"].get<std::int64_t>() > 0 && training["best_epoch"].get<std::int64_t>() == 1 &&
+           training["epochs_run"].get<std::int64_t>() > 1;
+}
+
 void check_metric_order(const Detector::State& s, const Series& series) {
     if (s.metric_names.empty() || series.metric_names.size() != s.metric_names.size()) return;
     for (std::size_t i = 0; i < series.metric_names.size(); ++i) {

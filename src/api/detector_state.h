@@ -29,6 +29,9 @@ struct Detector::State {
     std::string written_by;           // the lara that wrote that file ("" when built in memory, or before it was recorded)
 };
 
+//! Whether early stopping kept the first of several epochs, from a training's info (the "training"
+//! object of info()): what `lara train` warns of, and what an experiment counts.
+bool kept_first_epoch(const nlohmann::json& training);
 //! Refuses a series whose header names the model's metrics in another order (lara::Error, data).
 void check_metric_order(const Detector::State& s, const Series& series);
 //! The scores of a series' rows [first, n_rows), before any threshold: what Detector::score() and

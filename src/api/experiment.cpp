@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/detector_state.h"
 #include "api/experiment_figures.h"
 #include "api/experiment_lock.h"
 #include "api/experiment_plan.h"
@@ -190,10 +191,7 @@ Made train_measured(const Series& rows, const ModelConfig& model, TrainConfig tr
     const core::Timer timer;
     auto detector = Detector::train(rows, model, train, {});
     const double ms = timer.milliseconds();
-    // What `lara train` warns of as "early stopping kept epoch 1" (its other warnings are not this).
-    const auto training = detector.info()["training"];
-    const bool first_epoch_kept = training["held_out_windows"].get<std::int64_t>() > 0 && training["best_epoch"].get<std::int64_t>() == 1 &&
-                                  training["epochs_run"].get<std::int64_t>() > 1;
+    const bool first_epoch_kept = kept_first_epoch(detector.info()["training"]);  // not the training's other warnings
     return {std::move(detector), ms, mib(core::peak_rss_bytes()), first_epoch_kept};
 }
 
