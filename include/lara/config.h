@@ -69,7 +69,10 @@ struct ThresholdConfig {
 struct RetrainConfig {
     std::string method = "lara";     // lara | finetune | scratch | renorm
     std::int64_t n_restored = 10;    // n: windows restored from the old model per new window, [0, 1000]
-    std::int64_t n_samples = 64;     // N: importance-sampling proposals per new window, [1, 10000]
+    //! N: importance-sampling proposals per new window, [1, 10000]. 16: with the Laplace proposal
+    //! the ESS is about N, and the Monte Carlo error of z̃ is then small beside that of the n
+    //! restored windows' draws (docs/method.md); more proposals cost time and change little.
+    std::int64_t n_samples = 16;
     //! laplace: N(mode, (−H)⁻¹) of the target, the mode found by Newton steps from the
     //! encoder mean (the default: the method's z̃, soundly estimated, ESS ≈ N with a smooth
     //! decoder; whether it detects better than posterior depends on the data, docs/method.md)

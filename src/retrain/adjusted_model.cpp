@@ -8,21 +8,24 @@ AdjustedModel::AdjustedModel(std::shared_ptr<model::Vae> vae)
     : AdjustedModel(vae, AffineMap::identity(vae->config().latent), AffineMap::identity(vae->config().n_metrics)) {}
 
 AdjustedModel::AdjustedModel(std::shared_ptr<model::Vae> vae, AffineMap z_map, AffineMap x_map)
-    : vae_(std::move(vae)), z_map_(std::move(z_map)), x_map_(std::move(x_map)) {}
+    : vae_(std::move(vae)), z_map_(std::move(z_map)), x_map_(std::move(x_map)), z_identity_(z_map_.is_identity()), x_identity_(x_map_.is_identity()) {}
 
 model::Gaussian AdjustedModel::encode(const torch::Tensor& x) const {
-    const auto q = vae_->encode(x);
-    const auto mean = z_map_.apply(q.mean);
-    return {z_net_ ? z_net_->apply(mean) : mean, z_map_.apply_var(q.var)};
+    auto q = vae_->encode(x);
+    if (!z_identity_) q = {z_map_.apply(q.mean), z_map_.apply_var(q.var)};
+    if (z_net_) q.mean = z_net_->apply(q.mean);
+    return q;
 }
 
 model::Gaussian AdjustedModel::map_x(const model::Gaussian& p) const {
     // The decoder's standard-deviation floor holds after the map too: a map that shrinks a metric
     // which became constant must not shrink its variance towards zero and explode its scores.
-    // The base variances are already above the floor, so identity maps change nothing.
+    // The base variances are already above the floor, so an identity map, skipped, changes nothing.
     const double floor = vae_->config().min_std * vae_->config().min_std;
     model::Gaussian out;
-    if (!x_map_over_window()) {
+    if (x_identity_) {
+        out = p;
+    } else if (!x_map_over_window()) {
         out = {x_map_.apply(p.mean), x_map_.apply_var(p.var).clamp_min(floor)};
     } else {
         const auto shape = p.mean.sizes();
@@ -45,7 +48,7 @@ model::Gaussian AdjustedModel::decode_last(const torch::Tensor& z) const {
 std::optional<model::DecoderJet> AdjustedModel::decode_jet(const torch::Tensor& z) const {
     if (has_nonlinear_maps()) return std::nullopt;
     auto base = vae_->decode_jet(z);
-    if (!base || x_map_.is_identity()) return base;
+    if (!base || x_identity_) return base;
     // Linear in the outputs: mean′ = A mean + b, var′ = max(A² var, floor) on each block of
     // x_map.size() outputs, so the Jacobians take the same linear parts, and the curvature
     // weights go back through their transposes (none where the floor holds the variance).

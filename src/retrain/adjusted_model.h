@@ -43,6 +43,9 @@ private:
     model::Gaussian map_x(const model::Gaussian& window) const;
     std::shared_ptr<model::Vae> vae_;
     AffineMap z_map_, x_map_;
+    // A freshly trained model's maps change nothing: they are skipped rather than applied, since
+    // the ruminate block decodes thousands of latents per retraining.
+    bool z_identity_, x_identity_;
     std::shared_ptr<const MlpMap> z_net_, x_net_;  // per step, like a d×d x_map
 };
 

@@ -1,6 +1,8 @@
 #include "retrain/laplace.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "model/random.h"
 
@@ -8,12 +10,14 @@ namespace lara::retrain {
 namespace {
 const double kLog2Pi = std::log(2.0 * M_PI);
 
-//! A symmetric matrix [K, m, m] with each eigenvalue replaced by its absolute value, floored at
-//! 10⁻³: positive definite, and where the target curves upwards (away from the mode) it still
-//! points uphill ("saddle-free" Newton).
-torch::Tensor saddle_free(const torch::Tensor& symmetric) {
-    const auto [values, vectors] = torch::linalg_eigh(symmetric);
-    return torch::matmul(vectors * values.abs().clamp_min(1e-3).unsqueeze(1), vectors.transpose(1, 2));
+//! The expansion at value and gradient with minus the Hessian made positive definite: each
+//! eigenvalue replaced by its absolute value, floored at 10⁻³, so that where the target curves
+//! upwards (away from the mode) the step still points uphill ("saddle-free" Newton). The
+//! eigenvectors are kept: the Newton step solves in them.
+SecondOrder saddle_free(torch::Tensor value, torch::Tensor gradient, const torch::Tensor& minus_hessian) {
+    const auto [values, vectors] = torch::linalg_eigh(0.5 * (minus_hessian + minus_hessian.transpose(1, 2)));
+    const auto eigenvalues = values.abs().clamp_min(1e-3);
+    return {std::move(value), std::move(gradient), torch::matmul(vectors * eigenvalues.unsqueeze(1), vectors.transpose(1, 2)), eigenvalues, vectors};
 }
 
 // Forward differences along each latent axis: z and z + h e_i, i = 1..m, as [m + 1, K, m].
@@ -38,9 +42,35 @@ torch::Tensor LogTarget::operator()(const torch::Tensor& z) const {
 }
 
 torch::Tensor LogTarget::of(const torch::Tensor& z, const torch::Tensor& mean, const torch::Tensor& var) const {
-    const auto squares = scatter + count * (centre - mean).square();
-    const auto log_likelihood = -0.5 * (count * (kLog2Pi + var.log()) + squares / var).sum(2);
-    return -0.5 * (z.square().sum(2) + static_cast<double>(z.size(2)) * kLog2Pi) + log_likelihood;
+    const double m = static_cast<double>(z.size(2));
+    if (torch::GradMode::is_enabled() && (z.requires_grad() || mean.requires_grad() || var.requires_grad())) {  // differentiable
+        const auto squares = scatter + count * (centre - mean).square();
+        const auto log_likelihood = -0.5 * (count * (kLog2Pi + var.log()) + squares / var).sum(2);
+        return -0.5 * (z.square().sum(2) + m * kLog2Pi) + log_likelihood;
+    }
+    // The same sum in one pass over the outputs, accumulated in float64: it is the inner loop of the
+    // Newton steps' line search and of the importance sampling, where a dozen LibTorch operations
+    // on [B, K, w·d] cost more in dispatch than in arithmetic.
+    const auto B = mean.size(0), K = mean.size(1), wd = mean.size(2), latent = z.size(2);
+    const auto log_var = var.log();  // the one transcendental per output, vectorised
+    const auto mu = mean.accessor<float, 3>(), v = var.accessor<float, 3>(), lv = log_var.accessor<float, 3>();
+    const auto zs = z.accessor<float, 3>();
+    const auto c = centre.accessor<float, 2>(), s = scatter.accessor<float, 2>();
+    auto out = torch::empty({B, K});
+    auto o = out.accessor<float, 2>();
+    const double constant = m * kLog2Pi + count * static_cast<double>(wd) * kLog2Pi;
+    for (std::int64_t b = 0; b < B; ++b) {
+        for (std::int64_t k = 0; k < K; ++k) {
+            double sum = constant;
+            for (std::int64_t i = 0; i < latent; ++i) sum += double(zs[b][k][i]) * double(zs[b][k][i]);
+            for (std::int64_t j = 0; j < wd; ++j) {
+                const double gap = double(c[k][j]) - double(mu[b][k][j]);
+                sum += count * double(lv[b][k][j]) + (double(s[k][j]) + count * gap * gap) / double(v[b][k][j]);
+            }
+            o[b][k] = static_cast<float>(-0.5 * sum);
+        }
+    }
+    return out;
 }
 
 torch::Tensor FullGaussian::sample(std::int64_t N) const {  // z = μ + L⁻ᵀ ε
@@ -69,8 +99,57 @@ SecondOrder expand_numerically(const LogTarget& target, const torch::Tensor& z) 
     const auto values = target(points);
     const auto g = torch::autograd::grad({values.sum()}, {points})[0].to(torch::kFloat64);  // [m + 1, K, m]
     const auto hessian = ((g.narrow(0, 1, m) - g[0].unsqueeze(0)) / kStep).permute({1, 0, 2});   // [K, m, m]
-    return {values[0].detach(), g[0], saddle_free(-0.5 * (hessian + hessian.transpose(1, 2)))};
+    return saddle_free(values[0].detach(), g[0], -hessian);
 }
+
+namespace {
+
+//! The per-output derivatives of the log-likelihood ℓ = −½ Σ_o n log var + squares / var, and
+//! beside them the Jacobian's columns weighted for the Gauss-Newton part Jᵀ D J and the gradient
+//! Jᵀ g (D holds each output's 2 × 2 block of second derivatives in (mean, var)), in one pass over
+//! the outputs: at these sizes each LibTorch operation costs more in dispatch than in arithmetic.
+struct OutputDerivatives {
+    torch::Tensor g_mean, g_var;  // [K, w·d]
+    torch::Tensor weighted;       // [K, m + 1, 2·w·d]: rows D Jᵢ for each latent axis i, then g
+};
+OutputDerivatives output_derivatives(const LogTarget& target, const model::DecoderJet& jet) {
+    const auto K = jet.jacobian.size(0), m = jet.jacobian.size(1), wd = jet.at.mean.size(1);
+    const double n = target.count;
+    const auto options = torch::TensorOptions().dtype(torch::kFloat64);
+    OutputDerivatives out{torch::empty({K, wd}, options), torch::empty({K, wd}, options), torch::empty({K, m + 1, 2 * wd}, options)};
+    const auto mean = jet.at.mean.accessor<float, 2>(), var = jet.at.var.accessor<float, 2>();
+    const auto centre = target.centre.accessor<float, 2>(), scatter = target.scatter.accessor<float, 2>();
+    const auto jacobian = jet.jacobian.contiguous();
+    std::vector<double> h_mean(static_cast<std::size_t>(wd)), h_cross(h_mean.size()), h_var(h_mean.size());
+    for (std::int64_t k = 0; k < K; ++k) {
+        double* g_mean = out.g_mean[k].data_ptr<double>();
+        double* g_var = out.g_var[k].data_ptr<double>();
+        for (std::int64_t o = 0; o < wd; ++o) {
+            const double v = var[k][o], gap = double(centre[k][o]) - double(mean[k][o]);
+            const double squares = double(scatter[k][o]) + n * gap * gap;
+            const auto at = static_cast<std::size_t>(o);
+            g_mean[o] = n * gap / v;
+            g_var[o] = 0.5 * (squares / v - n) / v;
+            h_mean[at] = -n / v;
+            h_cross[at] = -g_mean[o] / v;
+            h_var[at] = (0.5 * n - squares / v) / (v * v);
+        }
+        const double* J = jacobian[k].data_ptr<double>();
+        double* weighted = out.weighted[k].data_ptr<double>();
+        for (std::int64_t i = 0; i < m; ++i, J += 2 * wd, weighted += 2 * wd) {
+            for (std::int64_t o = 0; o < wd; ++o) {
+                const auto at = static_cast<std::size_t>(o);
+                weighted[o] = h_mean[at] * J[o] + h_cross[at] * J[wd + o];
+                weighted[wd + o] = h_cross[at] * J[o] + h_var[at] * J[wd + o];
+            }
+        }
+        std::copy(g_mean, g_mean + wd, weighted);
+        std::copy(g_var, g_var + wd, weighted + wd);
+    }
+    return out;
+}
+
+}  // namespace
 
 //! With the decoder's jet, exactly: per output, the log-likelihood's derivatives in (mean, var),
 //! through the Jacobians (the Gauss-Newton part) and the decoder's curvature weighted by the first
@@ -80,26 +159,12 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
     torch::NoGradGuard no_grad;  // the derivatives are all in the jet
     const auto jet = target.model.decode_jet(z);
     if (!jet) return expand_numerically(target, z);
-    const auto n = target.count;
-    const auto mean = jet->at.mean.to(torch::kFloat64), var = jet->at.var.to(torch::kFloat64);
-    const auto gap = target.centre.to(torch::kFloat64) - mean;
-    const auto squares = target.scatter.to(torch::kFloat64) + n * gap.square();
-    // ℓ = −½ Σ_o n log var + squares / var (+ constants).
-    const auto g_mean = n * gap / var;
-    const auto g_var = 0.5 * (squares / var - n) / var;
-    const auto h_mean = -n / var, h_cross = -g_mean / var, h_var = (0.5 * n - squares / var) / var.square();
-    // D J beside the gradient's weights, for the Gauss-Newton part Jᵀ D J and the gradient Jᵀ g in
-    // one product: D holds each output's 2 × 2 block of second derivatives in (mean, var).
-    const auto m = z.size(1), wd = mean.size(1);
-    const auto& J = jet->jacobian;  // [K, m, 2·w·d]
-    const auto Jm = J.narrow(2, 0, wd), Jv = J.narrow(2, wd, wd);
-    const auto row = [](const torch::Tensor& h) { return h.unsqueeze(1); };
-    const auto DJ = torch::cat({row(h_mean) * Jm + row(h_cross) * Jv, row(h_cross) * Jm + row(h_var) * Jv}, 2);
-    const auto products = torch::bmm(J, torch::cat({DJ, row(torch::cat({g_mean, g_var}, 1))}, 1).transpose(1, 2));  // [K, m, m + 1]
-    const auto hessian = products.narrow(2, 0, m) + jet->curvature(g_mean, g_var) - torch::eye(m, torch::kFloat64);
+    const auto m = z.size(1);
+    const auto d = output_derivatives(target, *jet);
+    const auto products = torch::bmm(jet->jacobian, d.weighted.transpose(1, 2));  // [K, m, m + 1]
+    const auto hessian = products.narrow(2, 0, m) + jet->curvature(d.g_mean, d.g_var) - torch::eye(m, torch::kFloat64);
     const auto gradient = products.select(2, m) - z.to(torch::kFloat64);
-    return {target.of(z.unsqueeze(0), jet->at.mean.unsqueeze(0), jet->at.var.unsqueeze(0))[0], gradient,
-            saddle_free(-0.5 * (hessian + hessian.transpose(1, 2)))};
+    return saddle_free(target.of(z.unsqueeze(0), jet->at.mean.unsqueeze(0), jet->at.var.unsqueeze(0))[0], gradient, -hessian);
 }
 
 //! The Laplace approximation of the target: Newton steps from the encoder mean towards the mode,
@@ -113,23 +178,24 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
 LaplaceFit laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t max_steps) {
     constexpr double kConverged = 1e-2;
     const auto K = start.size(0), m = start.size(1);
-    const auto eye = torch::eye(m, torch::kFloat64);
     const auto scales = torch::tensor({4.0f, 1.0f, 0.25f, 0.0625f, 0.015625f}).view({-1, 1, 1});
     constexpr std::int64_t kWholeStep = 1;  // index of s = 1 in scales
     auto z = start.clone();
-    auto damping = torch::ones({K, 1, 1}, torch::kFloat64);
+    auto damping = torch::ones({K, 1}, torch::kFloat64);
     for (std::int64_t step = 0;; ++step) {
         const auto local = expand(target, z);
-        const auto chol = torch::linalg_cholesky(local.precision);
-        const auto decrement = (local.gradient * torch::cholesky_solve(local.gradient.unsqueeze(2), chol).squeeze(2)).sum(1);
-        if (step == max_steps || decrement.max().item<double>() < kConverged) return {{z.to(torch::kFloat64), chol}, step};
-        const auto delta = torch::cholesky_solve(local.gradient.unsqueeze(2), torch::linalg_cholesky(local.precision + damping * eye)).squeeze(2);
+        // In the precision's eigenvectors V (P = V Λ Vᵀ), both solves are divisions.
+        const auto rotated = torch::matmul(local.gradient.unsqueeze(1), local.eigenvectors).squeeze(1);  // (Vᵀ∇)ᵀ, [K, m]
+        const auto decrement = (rotated.square() / local.eigenvalues).sum(1);
+        if (step == max_steps || decrement.max().item<double>() < kConverged)
+            return {{z.to(torch::kFloat64), torch::linalg_cholesky(local.precision)}, step};
+        const auto delta = torch::matmul(local.eigenvectors, (rotated / (local.eigenvalues + damping)).unsqueeze(2)).squeeze(2);
         const auto candidates = z.unsqueeze(0) + scales * delta.to(torch::kFloat32).unsqueeze(0);  // [5, K, m]
         const auto [best, which] = target(candidates).max(0);                                      // [K]
         const auto moved = best > local.value;
         z = torch::where(moved.unsqueeze(1), candidates.gather(0, which.view({1, K, 1}).expand({1, K, m})).squeeze(0), z);
         // Trust the model more after a whole (or longer) step, less after a cut one.
-        damping = torch::where((moved & (which <= kWholeStep)).view({K, 1, 1}), damping * 0.3, damping * 4.0);
+        damping = torch::where((moved & (which <= kWholeStep)).view({K, 1}), damping * 0.3, damping * 4.0);
     }
 }
 

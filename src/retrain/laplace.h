@@ -35,6 +35,7 @@ struct LogTarget {
 //! axis (the m + 1 points of every window in one batched backward pass).
 struct SecondOrder {
     torch::Tensor value, gradient, precision;
+    torch::Tensor eigenvalues, eigenvectors;  // of the precision, [K, m] (each ≥ 10⁻³) and [K, m, m]
 };
 SecondOrder expand(const LogTarget& target, const torch::Tensor& z);
 //! The finite-difference expansion whatever the decoder (what expand falls back to).

@@ -9,8 +9,8 @@ namespace lara::retrain {
 namespace {
 
 // Windows ruminated at once: memory grows as N × windows × w × d, so many new windows are taken
-// in chunks (32 windows of 40 × 19 with N = 64 hold about 6 MiB per tensor), fewer when N is larger.
-std::int64_t windows_per_chunk(std::int64_t n_samples) { return std::clamp<std::int64_t>(32 * 64 / n_samples, 1, 32); }
+// in chunks (N × windows ≤ 2048: 6 MiB per tensor with windows of 40 × 19), fewer when N is larger.
+std::int64_t windows_per_chunk(std::int64_t n_samples) { return std::clamp<std::int64_t>(2048 / n_samples, 1, 64); }
 
 Rumination ruminate_chunk(const model::Reconstructor& model, const torch::Tensor& windows, const RuminateOptions& options) {
     const auto K = windows.size(0), w = windows.size(1), d = windows.size(2);

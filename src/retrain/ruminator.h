@@ -14,7 +14,7 @@ namespace lara::retrain {
 
 struct RuminateOptions {
     std::int64_t n_restored = 10;         // n
-    std::int64_t n_samples = 64;          // N
+    std::int64_t n_samples = 16;          // N
     std::int64_t newton_steps = 15;       // laplace: the most Newton steps from the encoder mean towards the mode
     std::string proposal = "laplace";     // laplace (Newton to the mode, then N(mode, (−H)⁻¹)) | posterior q(z|x) | prior N(0, I)
 };

@@ -118,6 +118,12 @@ TEST(Laplace, TheTargetEqualsTheDirectSumOverItsWindowsNearTheClip) {
                         0.5 * (z.to(torch::kFloat64).square().sum(2) + 2 * std::log(2 * M_PI));
     const auto error = (target(z).to(torch::kFloat64) - direct).abs().max().item<double>();
     EXPECT_LT(error, 0.1);
+    // With gradients the target is the same sum as LibTorch operations (the form autograd and the
+    // finite-difference Hessian differentiate), in float32: within the same bound.
+    const auto differentiable = target(z.clone().requires_grad_()).detach().to(torch::kFloat64);
+    EXPECT_LT((differentiable - direct).abs().max().item<double>(), 0.1);
+    RecordProperty("error_without_gradients", std::to_string(error));
+    RecordProperty("error_with_gradients", std::to_string((differentiable - direct).abs().max().item<double>()));
 }
 
 TEST(Laplace, TheExpansionIsTheTargetsValueGradientAndMinusHessian) {

@@ -126,7 +126,8 @@ TEST_F(LaraRetrainTest, ASmoothDecoderKeepsTheRuminateBlocksSampleSizeNearN) {
     lara::TrainConfig train;
     train.epochs = 12;
     const auto relu = lara::Detector::train(series_->slice(0, 2000), model, train, {});
-    const lara::RetrainConfig config;
+    lara::RetrainConfig config;
+    config.n_samples = 64;  // the ratio of the two ESS, not the default N, is what is measured
     const auto data = changed(2000, 2043, 0.5f, 6.0f);
     const auto smooth_report = detector_->retrain(data, config).second;
     const auto relu_report = relu.retrain(data, config).second;
