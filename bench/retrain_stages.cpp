@@ -175,6 +175,34 @@ void BM_Ruminate(benchmark::State& state, const std::string& proposal, bool exac
     state.counters["ess"] = ess;
 }
 
+//! Not a timing: why N = 16 proposals suffice. z̃ varies with the seed through two draws, the n
+//! restored windows and the N proposals; with the Laplace proposal (ESS ≈ N) the second adds
+//! about (posterior sd)² / N to the variance of z̃. `spread` is the root-mean-square distance of z̃
+//! from its mean over 20 seeds (averaged over windows), beside the distance it moved from the
+//! encoder mean: if the restored draws dominate, the spread hardly changes from N = 16 to 256.
+void BM_RuminatedLatentSpread(benchmark::State& state) {
+    const auto& c = the_case();
+    retrain::RuminateOptions options;
+    options.n_samples = state.range(0);
+    std::vector<torch::Tensor> draws;
+    double ess = 0;
+    for (auto _ : state) {
+        draws.clear();
+        ess = 0;
+        for (std::uint64_t seed = 0; seed < 20; ++seed) {
+            model::seed_thread_random(seed);
+            const auto r = retrain::ruminate(*c.model, c.windows, options);
+            draws.push_back(r.z_tilde);
+            ess += r.ess.mean().item<double>() / 20;
+        }
+    }
+    const auto z = torch::stack(draws);  // [seeds, K, m]
+    const auto mean = z.mean(0);
+    state.counters["spread"] = (z - mean).square().sum(2).mean().sqrt().item<double>();
+    state.counters["moved"] = (mean - c.model->encode(c.windows).mean).norm(2, 1).mean().item<double>();
+    state.counters["ess"] = ess;
+}
+
 void BM_RetrainLara(benchmark::State& state) {  // ruminate and both fits (recalibration is in api/)
     const auto& c = the_case();
     run(state, [&] { benchmark::DoNotOptimize(retrain::retrain_lara(*c.model, c.windows, RetrainConfig{}).objective_x); });
@@ -191,6 +219,7 @@ BENCHMARK_CAPTURE(BM_Ruminate, posterior, std::string("posterior"), true)->Unit(
 BENCHMARK_CAPTURE(BM_Ruminate, laplace_exact, std::string("laplace"), true)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Ruminate, laplace_numerical, std::string("laplace"), false)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RetrainLara)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RuminatedLatentSpread)->Arg(16)->Arg(64)->Arg(256)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
