@@ -150,7 +150,7 @@ void BM_SecondOrderExpansion(benchmark::State& state, bool exactly) {
     const auto& c = the_case();
     const auto target = make_target(c, differentiated(c, exactly));
     const auto z = c.model->encode(c.windows).mean;
-    run(state, [&] { benchmark::DoNotOptimize(retrain::expand(target, z).precision); });
+    run(state, [&] { benchmark::DoNotOptimize(retrain::expand(target, z).precision()); });
 }
 
 void BM_NewtonToMode(benchmark::State& state, bool exactly) {

@@ -109,7 +109,8 @@ std::optional<DecoderJet> MlpVae::decode_jet(const torch::Tensor& z) {
     DecoderJet jet;
     jet.at = {rho.narrow(1, 0, flat), std.square()};
     // var = s(r)², s = softplus + floor: ∂var/∂z = 2 s s′ ∂r/∂z.
-    jet.jacobian = (torch::cat({torch::ones_like(std), 2 * std * slope}, 1).unsqueeze(1) * drho).to(torch::kFloat64);
+    jet.jacobian = drho.to(torch::kFloat64, /*non_blocking=*/false, /*copy=*/true);  // a copy: scaled in place below, and drho is kept
+    jet.jacobian.narrow(2, flat, flat).mul_((2 * std * slope).to(torch::kFloat64).unsqueeze(1));
     jet.curvature = [=, dd1 = a1.second, d2 = a2.first, dd2 = a2.second](const torch::Tensor& g_mean, const torch::Tensor& g_var) {
         // ∇²var = 2(s′² + s s″) ∇r∇rᵀ + 2 s s′ ∇²r; the rest is the output layer's Σ_o u_o ∇²ρ_o.
         const auto g = torch::cat({g_mean, g_var}, 1).to(W3.dtype());

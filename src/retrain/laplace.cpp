@@ -1,6 +1,7 @@
 #include "retrain/laplace.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -10,14 +11,13 @@ namespace lara::retrain {
 namespace {
 const double kLog2Pi = std::log(2.0 * M_PI);
 
-//! The expansion at value and gradient with minus the Hessian made positive definite: each
-//! eigenvalue replaced by its absolute value, floored at 10⁻³, so that where the target curves
-//! upwards (away from the mode) the step still points uphill ("saddle-free" Newton). The
-//! eigenvectors are kept: the Newton step solves in them.
+//! The expansion at value and gradient with minus the Hessian (symmetric; eigh reads its lower
+//! triangle) made positive definite: each eigenvalue replaced by its absolute value, floored at
+//! 10⁻³, so that where the target curves upwards (away from the mode) the step still points uphill
+//! ("saddle-free" Newton). The Newton step solves in the eigenvectors.
 SecondOrder saddle_free(torch::Tensor value, torch::Tensor gradient, const torch::Tensor& minus_hessian) {
-    const auto [values, vectors] = torch::linalg_eigh(0.5 * (minus_hessian + minus_hessian.transpose(1, 2)));
-    const auto eigenvalues = values.abs().clamp_min(1e-3);
-    return {std::move(value), std::move(gradient), torch::matmul(vectors * eigenvalues.unsqueeze(1), vectors.transpose(1, 2)), eigenvalues, vectors};
+    const auto [values, vectors] = torch::linalg_eigh(minus_hessian);
+    return {std::move(value), std::move(gradient), values.abs().clamp_min(1e-3), vectors};
 }
 
 // Forward differences along each latent axis: z and z + h e_i, i = 1..m, as [m + 1, K, m].
@@ -99,7 +99,7 @@ SecondOrder expand_numerically(const LogTarget& target, const torch::Tensor& z) 
     const auto values = target(points);
     const auto g = torch::autograd::grad({values.sum()}, {points})[0].to(torch::kFloat64);  // [m + 1, K, m]
     const auto hessian = ((g.narrow(0, 1, m) - g[0].unsqueeze(0)) / kStep).permute({1, 0, 2});   // [K, m, m]
-    return saddle_free(values[0].detach(), g[0], -hessian);
+    return saddle_free(values[0].detach(), g[0], -0.5 * (hessian + hessian.transpose(1, 2)));
 }
 
 namespace {
@@ -161,10 +161,27 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
     if (!jet) return expand_numerically(target, z);
     const auto m = z.size(1);
     const auto d = output_derivatives(target, *jet);
-    const auto products = torch::bmm(jet->jacobian, d.weighted.transpose(1, 2));  // [K, m, m + 1]
-    const auto hessian = products.narrow(2, 0, m) + jet->curvature(d.g_mean, d.g_var) - torch::eye(m, torch::kFloat64);
-    const auto gradient = products.select(2, m) - z.to(torch::kFloat64);
-    return saddle_free(target.of(z.unsqueeze(0), jet->at.mean.unsqueeze(0), jet->at.var.unsqueeze(0))[0], gradient, -hessian);
+    const auto K = z.size(0);
+    const auto products = torch::bmm(jet->jacobian, d.weighted.transpose(1, 2)).contiguous();  // [K, m, m + 1]
+    const auto curvature = jet->curvature(d.g_mean, d.g_var).contiguous();
+    const auto at = z.to(torch::kFloat64).contiguous();
+    // Gradient Jᵀg − z and minus the Hessian −(Jᵀ D J + curvature − I) (the prior's −z and −I),
+    // symmetrised: in loops over K × m × m numbers.
+    auto gradient = torch::empty({K, m}, torch::kFloat64), minus_hessian = torch::empty({K, m, m}, torch::kFloat64);
+    for (std::int64_t k = 0; k < K; ++k) {
+        const double *p = products.data_ptr<double>() + k * m * (m + 1), *c = curvature.data_ptr<double>() + k * m * m;
+        double *g = gradient.data_ptr<double>() + k * m, *h = minus_hessian.data_ptr<double>() + k * m * m;
+        for (std::int64_t i = 0; i < m; ++i) {
+            g[i] = p[i * (m + 1) + m] - at.data_ptr<double>()[k * m + i];
+            for (std::int64_t j = 0; j < m; ++j)
+                h[i * m + j] = (i == j ? 1.0 : 0.0) - 0.5 * (p[i * (m + 1) + j] + p[j * (m + 1) + i] + c[i * m + j] + c[j * m + i]);
+        }
+    }
+    return saddle_free(target.of(z.unsqueeze(0), jet->at.mean.unsqueeze(0), jet->at.var.unsqueeze(0))[0], gradient, minus_hessian);
+}
+
+torch::Tensor SecondOrder::precision() const {
+    return torch::matmul(eigenvectors * eigenvalues.unsqueeze(1), eigenvectors.transpose(1, 2));
 }
 
 //! The Laplace approximation of the target: Newton steps from the encoder mean towards the mode,
@@ -177,25 +194,55 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
 //! proposal's, at no extra cost.
 LaplaceFit laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t max_steps) {
     constexpr double kConverged = 1e-2;
+    constexpr std::array<double, 5> kScales = {4.0, 1.0, 0.25, 0.0625, 0.015625};
+    constexpr std::int64_t kWholeStep = 1;  // index of s = 1 in kScales
     const auto K = start.size(0), m = start.size(1);
-    const auto scales = torch::tensor({4.0f, 1.0f, 0.25f, 0.0625f, 0.015625f}).view({-1, 1, 1});
-    constexpr std::int64_t kWholeStep = 1;  // index of s = 1 in scales
-    auto z = start.clone();
-    auto damping = torch::ones({K, 1}, torch::kFloat64);
+    const auto um = static_cast<std::size_t>(m);
+    // The per-window algebra below is on K × m numbers: plain loops, where tensor operations would
+    // cost more in dispatch than the Newton step's decoder passes (docs/method.md).
+    auto z = start.to(torch::kFloat32).contiguous().clone();
+    std::vector<double> damping(static_cast<std::size_t>(K), 1.0), rotated(um);
     for (std::int64_t step = 0;; ++step) {
         const auto local = expand(target, z);
-        // In the precision's eigenvectors V (P = V Λ Vᵀ), both solves are divisions.
-        const auto rotated = torch::matmul(local.gradient.unsqueeze(1), local.eigenvectors).squeeze(1);  // (Vᵀ∇)ᵀ, [K, m]
-        const auto decrement = (rotated.square() / local.eigenvalues).sum(1);
-        if (step == max_steps || decrement.max().item<double>() < kConverged)
-            return {{z.to(torch::kFloat64), torch::linalg_cholesky(local.precision)}, step};
-        const auto delta = torch::matmul(local.eigenvectors, (rotated / (local.eigenvalues + damping)).unsqueeze(2)).squeeze(2);
-        const auto candidates = z.unsqueeze(0) + scales * delta.to(torch::kFloat32).unsqueeze(0);  // [5, K, m]
-        const auto [best, which] = target(candidates).max(0);                                      // [K]
-        const auto moved = best > local.value;
-        z = torch::where(moved.unsqueeze(1), candidates.gather(0, which.view({1, K, 1}).expand({1, K, m})).squeeze(0), z);
-        // Trust the model more after a whole (or longer) step, less after a cut one.
-        damping = torch::where((moved & (which <= kWholeStep)).view({K, 1}), damping * 0.3, damping * 4.0);
+        const auto gradient = local.gradient.contiguous(), vectors = local.eigenvectors.contiguous(), values = local.eigenvalues.contiguous();
+        const auto value = local.value.to(torch::kFloat32).contiguous();
+        auto candidates = torch::empty({static_cast<std::int64_t>(kScales.size()), K, m});  // z + s·δ for each s
+        float* next = candidates.data_ptr<float>();
+        double worst = 0;
+        for (std::int64_t k = 0; k < K; ++k) {
+            // In the precision's eigenvectors V (P = V Λ Vᵀ) both solves are divisions: the Newton
+            // decrement ∇ᵀP⁻¹∇ = Σ (Vᵀ∇)²/λ and the damped step δ = V (Vᵀ∇ / (λ + damping)).
+            const double* g = gradient.data_ptr<double>() + k * m;
+            const double* V = vectors.data_ptr<double>() + k * m * m;
+            const double* lambda = values.data_ptr<double>() + k * m;
+            double decrement = 0;
+            for (std::size_t j = 0; j < um; ++j) {
+                rotated[j] = 0;
+                for (std::size_t i = 0; i < um; ++i) rotated[j] += g[i] * V[i * um + j];
+                decrement += rotated[j] * rotated[j] / lambda[j];
+            }
+            worst = std::max(worst, decrement);
+            const float* zk = z.data_ptr<float>() + k * m;
+            for (std::size_t i = 0; i < um; ++i) {
+                double delta = 0;
+                for (std::size_t j = 0; j < um; ++j) delta += V[i * um + j] * rotated[j] / (lambda[j] + damping[static_cast<std::size_t>(k)]);
+                for (std::size_t s = 0; s < kScales.size(); ++s)
+                    next[(static_cast<std::int64_t>(s) * K + k) * m + static_cast<std::int64_t>(i)] = zk[i] + static_cast<float>(kScales[s] * delta);
+            }
+        }
+        if (step == max_steps || worst < kConverged) return {{z.to(torch::kFloat64), torch::linalg_cholesky(local.precision())}, step};
+        const auto scored = target(candidates).to(torch::kFloat32).contiguous();  // [5, K]
+        const float *at = scored.data_ptr<float>(), *now = value.data_ptr<float>(), *moves = candidates.data_ptr<float>();
+        float* zs = z.data_ptr<float>();
+        for (std::int64_t k = 0; k < K; ++k) {
+            std::int64_t best = 0;
+            for (std::int64_t s = 1; s < static_cast<std::int64_t>(kScales.size()); ++s)
+                if (at[s * K + k] > at[best * K + k]) best = s;
+            const bool moved = at[best * K + k] > now[k];
+            if (moved) std::copy_n(moves + (best * K + k) * m, m, zs + k * m);
+            // Trust the model more after a whole (or longer) step, less after a cut one.
+            damping[static_cast<std::size_t>(k)] *= moved && best <= kWholeStep ? 0.3 : 4.0;
+        }
     }
 }
 

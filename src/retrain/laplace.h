@@ -34,8 +34,9 @@ struct LogTarget {
 //! has one (the MLP); else the autograd gradient and the forward difference of it along each latent
 //! axis (the m + 1 points of every window in one batched backward pass).
 struct SecondOrder {
-    torch::Tensor value, gradient, precision;
+    torch::Tensor value, gradient;
     torch::Tensor eigenvalues, eigenvectors;  // of the precision, [K, m] (each ≥ 10⁻³) and [K, m, m]
+    torch::Tensor precision() const;          // V diag(eigenvalues) Vᵀ
 };
 SecondOrder expand(const LogTarget& target, const torch::Tensor& z);
 //! The finite-difference expansion whatever the decoder (what expand falls back to).

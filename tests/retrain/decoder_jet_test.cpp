@@ -153,7 +153,7 @@ TEST(DecoderJet, TheExactExpansionIsTheTargetsValueGradientAndMinusHessian) {
     const auto exact = lara::retrain::expand(target, z);
     EXPECT_NEAR(exact.value.sum().item<double>(), value.item<double>(), 1e-6 * std::abs(value.item<double>()));
     EXPECT_LT(relative_error(exact.gradient, gradient.detach().to(torch::kFloat64)), 1e-4);
-    EXPECT_LT(relative_error(exact.precision, want), 1e-4);
+    EXPECT_LT(relative_error(exact.precision(), want), 1e-4);
     // The finite-difference expansion, which a GRU takes, agrees to its step's accuracy.
-    EXPECT_LT(relative_error(lara::retrain::expand_numerically(target, z).precision, want), 1e-2);
+    EXPECT_LT(relative_error(lara::retrain::expand_numerically(target, z).precision(), want), 1e-2);
 }

@@ -138,7 +138,7 @@ TEST(Laplace, TheExpansionIsTheTargetsValueGradientAndMinusHessian) {
     EXPECT_NEAR(local.value.sum().item<double>(), value.item<double>(), 1e-5 * std::abs(value.item<double>()));
     const auto want = minus_hessian(target, z);
     ASSERT_GT(torch::linalg_eigvalsh(want).min().item<double>(), 0.0) << "the check needs −H positive definite at z";
-    EXPECT_LT(relative_error(local.precision, want), 1e-2);
+    EXPECT_LT(relative_error(local.precision(), want), 1e-2);
 }
 
 TEST(Laplace, WhereTheTargetCurvesUpwardsThePrecisionTakesTheCurvatureInAbsoluteValue) {
@@ -148,7 +148,7 @@ TEST(Laplace, WhereTheTargetCurvesUpwardsThePrecisionTakesTheCurvatureInAbsolute
     const auto [values, vectors] = torch::linalg_eigh(minus_hessian(target, z));
     ASSERT_LT(values.min().item<double>(), 0.0) << "the check needs −H indefinite at z";
     const auto want = torch::matmul(vectors * values.abs().unsqueeze(1), vectors.transpose(1, 2));
-    EXPECT_LT(relative_error(lara::retrain::expand(target, z).precision, want), 1e-2);
+    EXPECT_LT(relative_error(lara::retrain::expand(target, z).precision(), want), 1e-2);
 }
 
 TEST(Laplace, NewtonStepsClimbToTheModeAndStopThereWithTheCurvatureOfTheMode) {
