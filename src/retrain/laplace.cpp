@@ -52,24 +52,28 @@ torch::Tensor LogTarget::of(const torch::Tensor& z, const torch::Tensor& mean, c
     // Newton steps' line search and of the importance sampling, where a dozen LibTorch operations
     // on [B, K, w·d] cost more in dispatch than in arithmetic.
     const auto B = mean.size(0), K = mean.size(1), wd = mean.size(2), latent = z.size(2);
-    const auto log_var = var.log();  // the one transcendental per output, vectorised
-    const auto mu = mean.accessor<float, 3>(), v = var.accessor<float, 3>(), lv = log_var.accessor<float, 3>();
-    const auto zs = z.accessor<float, 3>();
-    const auto c = centre.accessor<float, 2>(), s = scatter.accessor<float, 2>();
+    const auto c = centre.to(torch::kFloat32).contiguous(), s = scatter.to(torch::kFloat32).contiguous();  // float32 already (of_windows)
     auto out = torch::empty({B, K});
-    auto o = out.accessor<float, 2>();
     const double constant = m * kLog2Pi + count * static_cast<double>(wd) * kLog2Pi;
-    for (std::int64_t b = 0; b < B; ++b) {
-        for (std::int64_t k = 0; k < K; ++k) {
-            double sum = constant;
-            for (std::int64_t i = 0; i < latent; ++i) sum += double(zs[b][k][i]) * double(zs[b][k][i]);
-            for (std::int64_t j = 0; j < wd; ++j) {
-                const double gap = double(c[k][j]) - double(mu[b][k][j]);
-                sum += count * double(lv[b][k][j]) + (double(s[k][j]) + count * gap * gap) / double(v[b][k][j]);
+    AT_DISPATCH_FLOATING_TYPES(mean.scalar_type(), "LogTarget::of", [&] {  // the model's precision
+        const auto log_var = var.log();  // the one transcendental per output, vectorised
+        const auto mu = mean.accessor<scalar_t, 3>(), v = var.accessor<scalar_t, 3>(), lv = log_var.accessor<scalar_t, 3>();
+        const auto z_typed = z.to(mean.scalar_type());
+        const auto zs = z_typed.accessor<scalar_t, 3>();
+        const auto cs = c.accessor<float, 2>(), ss = s.accessor<float, 2>();
+        auto o = out.accessor<float, 2>();
+        for (std::int64_t b = 0; b < B; ++b) {
+            for (std::int64_t k = 0; k < K; ++k) {
+                double sum = constant;
+                for (std::int64_t i = 0; i < latent; ++i) sum += double(zs[b][k][i]) * double(zs[b][k][i]);
+                for (std::int64_t j = 0; j < wd; ++j) {
+                    const double gap = double(cs[k][j]) - double(mu[b][k][j]);
+                    sum += count * double(lv[b][k][j]) + (double(ss[k][j]) + count * gap * gap) / double(v[b][k][j]);
+                }
+                o[b][k] = static_cast<float>(-0.5 * sum);
             }
-            o[b][k] = static_cast<float>(-0.5 * sum);
         }
-    }
+    });
     return out;
 }
 
@@ -117,35 +121,38 @@ OutputDerivatives output_derivatives(const LogTarget& target, const model::Decod
     const double n = target.count;
     const auto options = torch::TensorOptions().dtype(torch::kFloat64);
     OutputDerivatives out{torch::empty({K, wd}, options), torch::empty({K, wd}, options), torch::empty({K, m + 1, 2 * wd}, options)};
-    const auto mean = jet.at.mean.accessor<float, 2>(), var = jet.at.var.accessor<float, 2>();
-    const auto centre = target.centre.accessor<float, 2>(), scatter = target.scatter.accessor<float, 2>();
+    const auto c = target.centre.to(torch::kFloat32).contiguous(), s = target.scatter.to(torch::kFloat32).contiguous();
+    const auto centre = c.accessor<float, 2>(), scatter = s.accessor<float, 2>();
     const auto jacobian = jet.jacobian.contiguous();
     std::vector<double> h_mean(static_cast<std::size_t>(wd)), h_cross(h_mean.size()), h_var(h_mean.size());
-    for (std::int64_t k = 0; k < K; ++k) {
-        double* g_mean = out.g_mean[k].data_ptr<double>();
-        double* g_var = out.g_var[k].data_ptr<double>();
-        for (std::int64_t o = 0; o < wd; ++o) {
-            const double v = var[k][o], gap = double(centre[k][o]) - double(mean[k][o]);
-            const double squares = double(scatter[k][o]) + n * gap * gap;
-            const auto at = static_cast<std::size_t>(o);
-            g_mean[o] = n * gap / v;
-            g_var[o] = 0.5 * (squares / v - n) / v;
-            h_mean[at] = -n / v;
-            h_cross[at] = -g_mean[o] / v;
-            h_var[at] = (0.5 * n - squares / v) / (v * v);
-        }
-        const double* J = jacobian[k].data_ptr<double>();
-        double* weighted = out.weighted[k].data_ptr<double>();
-        for (std::int64_t i = 0; i < m; ++i, J += 2 * wd, weighted += 2 * wd) {
+    AT_DISPATCH_FLOATING_TYPES(jet.at.mean.scalar_type(), "output_derivatives", [&] {  // the model's precision
+        const auto mean = jet.at.mean.accessor<scalar_t, 2>(), var = jet.at.var.accessor<scalar_t, 2>();
+        for (std::int64_t k = 0; k < K; ++k) {
+            double* g_mean = out.g_mean.data_ptr<double>() + k * wd;
+            double* g_var = out.g_var.data_ptr<double>() + k * wd;
             for (std::int64_t o = 0; o < wd; ++o) {
+                const double v = var[k][o], gap = double(centre[k][o]) - double(mean[k][o]);
+                const double squares = double(scatter[k][o]) + n * gap * gap;
                 const auto at = static_cast<std::size_t>(o);
-                weighted[o] = h_mean[at] * J[o] + h_cross[at] * J[wd + o];
-                weighted[wd + o] = h_cross[at] * J[o] + h_var[at] * J[wd + o];
+                g_mean[o] = n * gap / v;
+                g_var[o] = 0.5 * (squares / v - n) / v;
+                h_mean[at] = -n / v;
+                h_cross[at] = -g_mean[o] / v;
+                h_var[at] = (0.5 * n - squares / v) / (v * v);
             }
+            const double* J = jacobian.data_ptr<double>() + k * m * 2 * wd;
+            double* weighted = out.weighted.data_ptr<double>() + k * (m + 1) * 2 * wd;
+            for (std::int64_t i = 0; i < m; ++i, J += 2 * wd, weighted += 2 * wd) {
+                for (std::int64_t o = 0; o < wd; ++o) {
+                    const auto at = static_cast<std::size_t>(o);
+                    weighted[o] = h_mean[at] * J[o] + h_cross[at] * J[wd + o];
+                    weighted[wd + o] = h_cross[at] * J[o] + h_var[at] * J[wd + o];
+                }
+            }
+            std::copy(g_mean, g_mean + wd, weighted);
+            std::copy(g_var, g_var + wd, weighted + wd);
         }
-        std::copy(g_mean, g_mean + wd, weighted);
-        std::copy(g_var, g_var + wd, weighted + wd);
-    }
+    });
     return out;
 }
 
@@ -165,6 +172,7 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
     const auto products = torch::bmm(jet->jacobian, d.weighted.transpose(1, 2)).contiguous();  // [K, m, m + 1]
     const auto curvature = jet->curvature(d.g_mean, d.g_var).contiguous();
     const auto at = z.to(torch::kFloat64).contiguous();
+    const double* zs = at.data_ptr<double>();
     // Gradient Jᵀg − z and minus the Hessian −(Jᵀ D J + curvature − I) (the prior's −z and −I),
     // symmetrised: in loops over K × m × m numbers.
     auto gradient = torch::empty({K, m}, torch::kFloat64), minus_hessian = torch::empty({K, m, m}, torch::kFloat64);
@@ -172,7 +180,7 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
         const double *p = products.data_ptr<double>() + k * m * (m + 1), *c = curvature.data_ptr<double>() + k * m * m;
         double *g = gradient.data_ptr<double>() + k * m, *h = minus_hessian.data_ptr<double>() + k * m * m;
         for (std::int64_t i = 0; i < m; ++i) {
-            g[i] = p[i * (m + 1) + m] - at.data_ptr<double>()[k * m + i];
+            g[i] = p[i * (m + 1) + m] - zs[k * m + i];
             for (std::int64_t j = 0; j < m; ++j)
                 h[i * m + j] = (i == j ? 1.0 : 0.0) - 0.5 * (p[i * (m + 1) + j] + p[j * (m + 1) + i] + c[i * m + j] + c[j * m + i]);
         }

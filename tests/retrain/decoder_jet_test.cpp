@@ -157,3 +157,32 @@ TEST(DecoderJet, TheExactExpansionIsTheTargetsValueGradientAndMinusHessian) {
     // The finite-difference expansion, which a GRU takes, agrees to its step's accuracy.
     EXPECT_LT(relative_error(lara::retrain::expand_numerically(target, z).precision(), want), 1e-2);
 }
+
+TEST(DecoderJet, AFloat64ModelIsExpandedInItsOwnPrecision) {
+    // The target's sum and the output derivatives run in the model's precision: in float64 the
+    // expansion meets the double-backpropagation Hessian to rounding, not to float32's 1e-4.
+    torch::manual_seed(13);
+    const AffineMap per_step{torch::eye(3, torch::kFloat64) + 0.2 * torch::randn({3, 3}, torch::kFloat64), 0.5 * torch::randn({3}, torch::kFloat64)};
+    const AdjustedModel model(vae_in_float64("silu"), identity_in_float64(3), per_step);
+    const auto target = lara::retrain::LogTarget::of_windows(model, 1.5 + torch::randn({3, 6, 12}, torch::kFloat64));
+    const auto z = torch::randn({3, 3}, torch::kFloat64);
+
+    const auto point = z.clone().requires_grad_();
+    const auto value = target(point.unsqueeze(0)).sum();
+    const auto gradient = torch::autograd::grad({value}, {point}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    std::vector<torch::Tensor> blocks;
+    for (std::int64_t k = 0; k < 3; ++k) {
+        std::vector<torch::Tensor> rows;
+        for (std::int64_t i = 0; i < 3; ++i) rows.push_back(torch::autograd::grad({gradient[k][i]}, {point}, {}, /*retain_graph=*/true)[0][k]);
+        blocks.push_back(-torch::stack(rows));
+    }
+    const auto [values, vectors] = torch::linalg_eigh(torch::stack(blocks));
+    const auto want = torch::matmul(vectors * values.abs().clamp_min(1e-3).unsqueeze(1), vectors.transpose(1, 2));
+
+    const auto exact = lara::retrain::expand(target, z);
+    EXPECT_NEAR(exact.value.sum().item<double>(), value.item<double>(), 1e-6 * std::abs(value.item<double>()));  // the value is float32
+    EXPECT_LT(relative_error(exact.gradient, gradient.detach()), 1e-10);
+    EXPECT_LT(relative_error(exact.precision(), want), 1e-10);
+    // Without gradients the target is the loop's sum, in float64 too.
+    EXPECT_NEAR(target(z.unsqueeze(0)).sum().item<double>(), value.item<double>(), 1e-6 * std::abs(value.item<double>()));
+}
