@@ -1,6 +1,8 @@
 // The decoder's closed-form derivatives (model::DecoderJet) against finite differences of the
 // decoder itself in float64, and the exact expansion of the Laplace fit built on them against the
 // target's Hessian by double backpropagation.
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include "model/random.h"
@@ -82,6 +84,23 @@ void expect_jet_matches_differences(const lara::model::Reconstructor& model, con
     EXPECT_LT(relative_error(jet->curvature(g_mean, g_var), torch::stack(rows, 1)), 1e-5);
 }
 
+//! The target's value (summed over windows), gradient and saddle-free precision at z [K, m] by
+//! autograd, the Hessian by double backpropagation (one m × m block per window), in float64.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> by_double_backpropagation(const lara::retrain::LogTarget& target, const torch::Tensor& z) {
+    const auto point = z.clone().requires_grad_();
+    const auto value = target(point.unsqueeze(0)).sum();
+    const auto gradient = torch::autograd::grad({value}, {point}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    std::vector<torch::Tensor> blocks;
+    for (std::int64_t k = 0; k < z.size(0); ++k) {
+        std::vector<torch::Tensor> rows;
+        for (std::int64_t i = 0; i < z.size(1); ++i) rows.push_back(torch::autograd::grad({gradient[k][i]}, {point}, {}, /*retain_graph=*/true)[0][k]);
+        blocks.push_back(-torch::stack(rows));
+    }
+    const auto [values, vectors] = torch::linalg_eigh(torch::stack(blocks).to(torch::kFloat64));
+    return {value.detach().to(torch::kFloat64), gradient.detach().to(torch::kFloat64),
+            torch::matmul(vectors * values.abs().clamp_min(1e-3).unsqueeze(1), vectors.transpose(1, 2))};
+}
+
 }  // namespace
 
 class DecoderJetOf : public ::testing::TestWithParam<std::string> {};
@@ -138,21 +157,11 @@ TEST(DecoderJet, TheExactExpansionIsTheTargetsValueGradientAndMinusHessian) {
     const auto target = lara::retrain::LogTarget::of_windows(model, 1.5 + torch::randn({3, 6, 12}));
     const auto z = torch::randn({3, 3});
 
-    const auto point = z.clone().requires_grad_();
-    const auto value = target(point.unsqueeze(0)).sum();
-    const auto gradient = torch::autograd::grad({value}, {point}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
-    std::vector<torch::Tensor> blocks;
-    for (std::int64_t k = 0; k < 3; ++k) {
-        std::vector<torch::Tensor> rows;
-        for (std::int64_t i = 0; i < 3; ++i) rows.push_back(torch::autograd::grad({gradient[k][i]}, {point}, {}, /*retain_graph=*/true)[0][k]);
-        blocks.push_back(-torch::stack(rows));
-    }
-    const auto [values, vectors] = torch::linalg_eigh(torch::stack(blocks).to(torch::kFloat64));
-    const auto want = torch::matmul(vectors * values.abs().clamp_min(1e-3).unsqueeze(1), vectors.transpose(1, 2));
+    const auto [value, gradient, want] = by_double_backpropagation(target, z);
 
     const auto exact = lara::retrain::expand(target, z);
     EXPECT_NEAR(exact.value.sum().item<double>(), value.item<double>(), 1e-6 * std::abs(value.item<double>()));
-    EXPECT_LT(relative_error(exact.gradient, gradient.detach().to(torch::kFloat64)), 1e-4);
+    EXPECT_LT(relative_error(exact.gradient, gradient), 1e-4);
     EXPECT_LT(relative_error(exact.precision(), want), 1e-4);
     // The finite-difference expansion, which a GRU takes, agrees to its step's accuracy.
     EXPECT_LT(relative_error(lara::retrain::expand_numerically(target, z).precision(), want), 1e-2);
@@ -167,21 +176,11 @@ TEST(DecoderJet, AFloat64ModelIsExpandedInItsOwnPrecision) {
     const auto target = lara::retrain::LogTarget::of_windows(model, 1.5 + torch::randn({3, 6, 12}, torch::kFloat64));
     const auto z = torch::randn({3, 3}, torch::kFloat64);
 
-    const auto point = z.clone().requires_grad_();
-    const auto value = target(point.unsqueeze(0)).sum();
-    const auto gradient = torch::autograd::grad({value}, {point}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
-    std::vector<torch::Tensor> blocks;
-    for (std::int64_t k = 0; k < 3; ++k) {
-        std::vector<torch::Tensor> rows;
-        for (std::int64_t i = 0; i < 3; ++i) rows.push_back(torch::autograd::grad({gradient[k][i]}, {point}, {}, /*retain_graph=*/true)[0][k]);
-        blocks.push_back(-torch::stack(rows));
-    }
-    const auto [values, vectors] = torch::linalg_eigh(torch::stack(blocks));
-    const auto want = torch::matmul(vectors * values.abs().clamp_min(1e-3).unsqueeze(1), vectors.transpose(1, 2));
+    const auto [value, gradient, want] = by_double_backpropagation(target, z);
 
     const auto exact = lara::retrain::expand(target, z);
     EXPECT_NEAR(exact.value.sum().item<double>(), value.item<double>(), 1e-6 * std::abs(value.item<double>()));  // the value is float32
-    EXPECT_LT(relative_error(exact.gradient, gradient.detach()), 1e-10);
+    EXPECT_LT(relative_error(exact.gradient, gradient), 1e-10);
     EXPECT_LT(relative_error(exact.precision(), want), 1e-10);
     // Without gradients the target is the loop's sum, in float64 too.
     EXPECT_NEAR(target(z.unsqueeze(0)).sum().item<double>(), value.item<double>(), 1e-6 * std::abs(value.item<double>()));
