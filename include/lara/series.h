@@ -5,6 +5,7 @@
 #include <istream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lara {
@@ -23,6 +24,10 @@ struct Series {
     float at(std::int64_t row, std::int64_t metric) const { return values[static_cast<std::size_t>(row * n_metrics + metric)]; }
     //! Rows [from, to) as a new series (first_row and timestamps follow).
     Series slice(std::int64_t from, std::int64_t to) const;
+    //! Rows [from, to) with up to `past` rows before them (fewer near the start), and how many of
+    //! its rows are that past: what Detector::score and Detector::retrain take as context_rows, so
+    //! that the rows from `from` on are scored by the windows that end at them (past = w − 1).
+    std::pair<Series, std::int64_t> slice_with_past(std::int64_t from, std::int64_t to, std::int64_t past) const;
 };
 
 enum class FillPolicy {

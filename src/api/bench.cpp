@@ -51,8 +51,9 @@ nlohmann::json run_bench(const BenchOptions& options, const std::function<void(c
     const Series old_rows = all.slice(0, change);
     const Series new_rows = all.slice(change, change + options.new_rows);
     // With the w − 1 rows before them, which recalibration scores them with (as `lara retrain --from` reads them).
-    const auto context = std::min(window - 1, change);
-    const Series with_context = all.slice(change - context, change + options.new_rows);
+    const auto past = all.slice_with_past(change, change + options.new_rows, window - 1);
+    const Series& with_context = past.first;
+    const std::int64_t context = past.second;
 
     nlohmann::json out = {{"data", {{"train", all.source}, {"test", test.source}, {"old_rows", old_rows.n_rows},
                                     {"new_rows", new_rows.n_rows}, {"metrics", all.n_metrics}}},

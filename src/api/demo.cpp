@@ -50,8 +50,7 @@ DemoReport run_demo(const DemoOptions& options, const std::function<void(const T
     RetrainConfig lara_config;
     lara_config.seed = options.seed;
     // The w − 1 rows before the change give the new rows their past where the threshold is recalibrated.
-    const auto context = std::min(model.window - 1, change);
-    const auto new_rows = series.slice(change - context, new_end);
+    const auto [new_rows, context] = series.slice_with_past(change, new_end, model.window - 1);
     const auto [adapted, lara_report] = old.retrain(new_rows, lara_config, context);
     RetrainConfig warmup_config = lara_config;
     warmup_config.recalibrate = "warmup";

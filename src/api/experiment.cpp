@@ -10,6 +10,7 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <tuple>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -238,8 +239,7 @@ std::vector<ExperimentRow> run_entity(const ExperimentPlan& plan, const EntityFi
             if (s.protocol == "shift") {
                 old_rows = train.slice(0, train.n_rows - k);
                 new_rows = train.slice(train.n_rows - k, train.n_rows);
-                context = std::min(s.model.window - 1, old_rows.n_rows);
-                with_context = train.slice(train.n_rows - k - context, train.n_rows);
+                std::tie(with_context, context) = train.slice_with_past(train.n_rows - k, train.n_rows, s.model.window - 1);
             } else if (k > 0) {
                 // The test file is scored from its first row, without the train rows before it: so are these.
                 new_rows = with_context = test.series.slice(0, std::min(k, test.series.n_rows));

@@ -1,5 +1,7 @@
 #include "lara/series.h"
 
+#include <algorithm>
+
 #include "lara/error.h"
 
 namespace lara {
@@ -17,6 +19,12 @@ Series Series::slice(std::int64_t from, std::int64_t to) const {
     out.first_row = first_row + from;
     out.source = source;
     return out;
+}
+
+std::pair<Series, std::int64_t> Series::slice_with_past(std::int64_t from, std::int64_t to, std::int64_t past) const {
+    if (past < 0) throw Error(ErrorKind::usage, "a series slice cannot take " + std::to_string(past) + " rows of past");
+    const auto context = std::min(past, std::max<std::int64_t>(from, 0));
+    return {slice(from - context, to), context};
 }
 
 }  // namespace lara
