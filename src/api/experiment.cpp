@@ -10,13 +10,13 @@
 #include <functional>
 #include <iterator>
 #include <limits>
-#include <tuple>
 #include <mutex>
 #include <numeric>
 #include <optional>
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
