@@ -27,33 +27,6 @@ torch::nn::Sequential two_layers(std::int64_t in, std::int64_t hidden, const std
     layers->push_back(activation(name));
     return layers;
 }
-
-//! An activation and its first two derivatives at u, element-wise.
-struct ActivationJet {
-    torch::Tensor value, first, second;
-};
-ActivationJet activation_jet(const std::string& name, const torch::Tensor& u) {
-    if (name == "softplus") {
-        const auto s = torch::sigmoid(u);
-        return {F::softplus(u), s, s * (1 - s)};
-    }
-    if (name == "elu") {
-        const auto e = u.clamp_max(0).exp();
-        const auto positive = u > 0;
-        return {F::elu(u), torch::where(positive, torch::ones_like(u), e), torch::where(positive, torch::zeros_like(u), e)};
-    }
-    if (name == "silu") {
-        const auto s = torch::sigmoid(u);
-        return {F::silu(u), s * (1 + u * (1 - s)), s * (1 - s) * (2 + u * (1 - 2 * s))};
-    }
-    if (name == "tanh") {
-        const auto t = torch::tanh(u);
-        const auto first = 1 - t.square();
-        return {t, first, -2 * t * first};
-    }
-    if (name == "relu") return {torch::relu(u), (u > 0).to(u.dtype()), torch::zeros_like(u)};
-    throw Error(ErrorKind::usage, "model config: activation \"" + name + "\" has no derivatives");
-}
 }  // namespace
 
 MlpVae::MlpVae(const ModelConfig& c) : Vae(c) {
@@ -76,53 +49,22 @@ torch::Tensor MlpVae::decoder_hidden(const torch::Tensor& z) { return decoder_->
 
 Gaussian MlpVae::decode(const torch::Tensor& z) {
     const auto& c = config();
+    if (!torch::GradMode::is_enabled()) {  // the ruminate block's many small decodes, without LibTorch's dispatch per layer
+        const auto p = mlp_decode(layer(0), layer(2), {decoder_out_->weight, decoder_out_->bias}, c.activation, c.min_std, z);
+        return {p.mean.view({-1, c.window, c.n_metrics}), p.var.view({-1, c.window, c.n_metrics})};
+    }
     const auto parts = decoder_out_(decoder_hidden(z)).chunk(2, 1);
     const auto std = F::softplus(parts[1]) + c.min_std;
     return {parts[0].view({-1, c.window, c.n_metrics}), std.square().view({-1, c.window, c.n_metrics})};
 }
 
-//! Forward mode through the two hidden layers h₁ = a(W₁z + b₁), h₂ = a(W₂h₁ + b₂) and the output
-//! layer ρ = W₃h₂ + b₃ (the means, then the raw standard deviations r, var = (softplus(r) + floor)²),
-//! with the derivatives along each latent axis as rows, so that every product is one contiguous
-//! matrix product. The curvature Σ_o u_o ∇²ρ_o of the linear output layer is that of h₂ weighted
-//! by W₃ᵀu, which the chain rule takes back through each layer in [K, m, hidden] products.
+DenseLayer MlpVae::layer(int index) {
+    const auto& linear = decoder_[static_cast<std::size_t>(index)]->as<torch::nn::Linear>();
+    return {linear->weight, linear->bias};
+}
+
 std::optional<DecoderJet> MlpVae::decode_jet(const torch::Tensor& z) {
-    const auto& c = config();
-    const auto flat = c.window * c.n_metrics;
-    const auto& first = decoder_[0]->as<torch::nn::Linear>();
-    const auto& second = decoder_[2]->as<torch::nn::Linear>();
-    const auto& W1 = first->weight;
-    const auto& W2 = second->weight;
-    const auto& W3 = decoder_out_->weight;
-    const auto K = z.size(0), m = z.size(1);
-
-    const auto a1 = activation_jet(c.activation, F::linear(z, W1, first->bias));
-    const auto a2 = activation_jet(c.activation, F::linear(a1.value, W2, second->bias));
-    const auto du2 = torch::matmul(W1.t() * a1.first.unsqueeze(1), W2.t());  // ∂(W₂h₁ + b₂)/∂z_i as rows: [K, m, H]
-    const auto rho = decoder_out_(a2.value);
-    const auto drho = torch::mm((du2 * a2.first.unsqueeze(1)).view({K * m, -1}), W3.t()).view({K, m, 2 * flat});
-
-    const auto raw_std = rho.narrow(1, flat, flat);
-    const auto std = F::softplus(raw_std) + c.min_std;
-    const auto slope = torch::sigmoid(raw_std);  // softplus′; softplus″ = slope (1 − slope)
-    const auto dr = drho.narrow(2, flat, flat);
-    DecoderJet jet;
-    jet.at = {rho.narrow(1, 0, flat), std.square()};
-    // var = s(r)², s = softplus + floor: ∂var/∂z = 2 s s′ ∂r/∂z.
-    jet.jacobian = drho.to(torch::kFloat64, /*non_blocking=*/false, /*copy=*/true);  // a copy: scaled in place below, and drho is kept
-    jet.jacobian.narrow(2, flat, flat).mul_((2 * std * slope).to(torch::kFloat64).unsqueeze(1));
-    jet.curvature = [=, dd1 = a1.second, d2 = a2.first, dd2 = a2.second](const torch::Tensor& g_mean, const torch::Tensor& g_var) {
-        // ∇²var = 2(s′² + s s″) ∇r∇rᵀ + 2 s s′ ∇²r; the rest is the output layer's Σ_o u_o ∇²ρ_o.
-        const auto g = torch::cat({g_mean, g_var}, 1).to(W3.dtype());
-        const auto gm = g.narrow(1, 0, flat), gv = g.narrow(1, flat, flat);
-        const auto outer = torch::bmm(dr, (dr * (gv * 2 * (slope.square() + std * slope * (1 - slope))).unsqueeze(1)).transpose(1, 2));
-        const auto r2 = torch::mm(torch::cat({gm, gv * 2 * std * slope}, 1), W3);  // W₃ᵀu: [K, H]
-        const auto r1 = torch::mm(r2 * d2, W2);
-        const auto layer2 = torch::bmm(du2, (du2 * (r2 * dd2).unsqueeze(1)).transpose(1, 2));
-        const auto layer1 = torch::matmul(W1.t() * (r1 * dd1).unsqueeze(1), W1);
-        return (outer + layer2 + layer1).to(torch::kFloat64);
-    };
-    return jet;
+    return mlp_decoder_jet(layer(0), layer(2), {decoder_out_->weight, decoder_out_->bias}, config().activation, config().min_std, z);
 }
 
 Gaussian MlpVae::decode_last(const torch::Tensor& z) {

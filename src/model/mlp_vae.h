@@ -1,6 +1,7 @@
 // Donut-style VAE (Xu et al., WWW 2018): fully connected encoder and decoder over the flattened window.
 #pragma once
 
+#include "model/mlp_decoder.h"
 #include "model/vae.h"
 
 namespace lara::model {
@@ -15,6 +16,7 @@ public:
 
 private:
     torch::Tensor decoder_hidden(const torch::Tensor& z);
+    DenseLayer layer(int index);  // a linear layer of the decoder's Sequential
     torch::nn::Sequential encoder_{nullptr}, decoder_{nullptr};
     torch::nn::Linear encoder_out_{nullptr}, decoder_out_{nullptr};
 };

@@ -202,8 +202,10 @@ torch::Tensor SecondOrder::precision() const {
 //! proposal's, at no extra cost.
 LaplaceFit laplace(const LogTarget& target, const torch::Tensor& start, std::int64_t max_steps) {
     constexpr double kConverged = 1e-2;
-    constexpr std::array<double, 5> kScales = {4.0, 1.0, 0.25, 0.0625, 0.015625};
-    constexpr std::int64_t kWholeStep = 1;  // index of s = 1 in kScales
+    // s = 0 is the current point, decoded with the candidates so that all are compared through
+    // one decoder pass: the jet's outputs equal the decoder's only up to rounding.
+    constexpr std::array<double, 6> kScales = {0.0, 4.0, 1.0, 0.25, 0.0625, 0.015625};
+    constexpr std::int64_t kWholeStep = 2;  // index of s = 1 in kScales
     const auto K = start.size(0), m = start.size(1);
     const auto um = static_cast<std::size_t>(m);
     // The per-window algebra below is on K × m numbers: plain loops, where tensor operations would
@@ -213,7 +215,6 @@ LaplaceFit laplace(const LogTarget& target, const torch::Tensor& start, std::int
     for (std::int64_t step = 0;; ++step) {
         const auto local = expand(target, z);
         const auto gradient = local.gradient.contiguous(), vectors = local.eigenvectors.contiguous(), values = local.eigenvalues.contiguous();
-        const auto value = local.value.to(torch::kFloat32).contiguous();
         auto candidates = torch::empty({static_cast<std::int64_t>(kScales.size()), K, m});  // z + s·δ for each s
         float* next = candidates.data_ptr<float>();
         double worst = 0;
@@ -239,14 +240,14 @@ LaplaceFit laplace(const LogTarget& target, const torch::Tensor& start, std::int
             }
         }
         if (step == max_steps || worst < kConverged) return {{z.to(torch::kFloat64), torch::linalg_cholesky(local.precision())}, step};
-        const auto scored = target(candidates).to(torch::kFloat32).contiguous();  // [5, K]
-        const float *at = scored.data_ptr<float>(), *now = value.data_ptr<float>(), *moves = candidates.data_ptr<float>();
+        const auto scored = target(candidates).to(torch::kFloat32).contiguous();  // [6, K]
+        const float *at = scored.data_ptr<float>(), *moves = candidates.data_ptr<float>();
         float* zs = z.data_ptr<float>();
         for (std::int64_t k = 0; k < K; ++k) {
             std::int64_t best = 0;
             for (std::int64_t s = 1; s < static_cast<std::int64_t>(kScales.size()); ++s)
                 if (at[s * K + k] > at[best * K + k]) best = s;
-            const bool moved = at[best * K + k] > now[k];
+            const bool moved = best != 0;
             if (moved) std::copy_n(moves + (best * K + k) * m, m, zs + k * m);
             // Trust the model more after a whole (or longer) step, less after a cut one.
             damping[static_cast<std::size_t>(k)] *= moved && best <= kWholeStep ? 0.3 : 4.0;

@@ -50,6 +50,29 @@ TEST(MlpVae, EveryActivationOfTheListBuildsItsOwnLayers) {
     }
 }
 
+//! Without autograd the MLP decodes through BLAS products (model/mlp_decoder.h): the same function
+//! as its LibTorch layers, to rounding, for every activation, in float32 and float64.
+TEST(MlpVae, DecodingWithoutAutogradIsTheLayersFunctionToRounding) {
+    for (const auto& name : lara::kActivations) {
+        for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
+            auto config = small_config("mlp", 5);
+            config.activation = name;
+            lara::model::seed_thread_random(2);
+            auto vae = lara::model::make_vae(config);
+            vae->to(dtype);
+            const auto z = 3 * torch::randn({7, 3}, dtype);  // far enough out that softplus layers leave their linear part
+            const auto with_layers = vae->decode(z);
+            torch::NoGradGuard no_grad;
+            const auto by_blas = vae->decode(z);
+            const double tolerance = dtype == torch::kFloat32 ? 1e-6 : 1e-14;
+            for (const auto& [got, want] : {std::pair{by_blas.mean, with_layers.mean}, std::pair{by_blas.var, with_layers.var}}) {
+                ASSERT_EQ(got.sizes(), want.sizes()) << name;
+                EXPECT_LT(((got - want).norm() / want.norm()).item<double>(), tolerance) << name << " in " << dtype;
+            }
+        }
+    }
+}
+
 class VaeArch : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VaeArch, EncoderAndDecoderAreSeparatelyCallableWithTheRightShapes) {
