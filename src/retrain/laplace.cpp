@@ -5,19 +5,43 @@
 #include <cmath>
 #include <vector>
 
+#include <cblas.h>
+
+#include "lara/error.h"
 #include "model/random.h"
+
+// LAPACK's symmetric eigensolver (the library LibTorch's linalg_eigh calls), called directly: on
+// a few 8 × 8 matrices LibTorch's checks and copies cost several times the solve.
+extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work, const int* lwork,
+                       int* info);
 
 namespace lara::retrain {
 namespace {
 const double kLog2Pi = std::log(2.0 * M_PI);
 
-//! The expansion at value and gradient with minus the Hessian (symmetric; eigh reads its lower
-//! triangle) made positive definite: each eigenvalue replaced by its absolute value, floored at
-//! 10⁻³, so that where the target curves upwards (away from the mode) the step still points uphill
-//! ("saddle-free" Newton). The Newton step solves in the eigenvectors.
-SecondOrder saddle_free(torch::Tensor value, torch::Tensor gradient, const torch::Tensor& minus_hessian) {
-    const auto [values, vectors] = torch::linalg_eigh(minus_hessian);
-    return {std::move(value), std::move(gradient), values.abs().clamp_min(1e-3), vectors};
+//! The expansion at gradient with minus the Hessian (symmetric, [K, m, m] float64) made positive
+//! definite: each eigenvalue replaced by its absolute value, floored at 10⁻³, so that where the
+//! target curves upwards (away from the mode) the step still points uphill ("saddle-free" Newton).
+//! The Newton step solves in the eigenvectors.
+SecondOrder saddle_free(torch::Tensor gradient, const torch::Tensor& minus_hessian) {
+    const auto hessian = minus_hessian.to(torch::kFloat64).contiguous();
+    const auto K = hessian.size(0);
+    const int n = static_cast<int>(hessian.size(1)), lwork = 64 * n;
+    auto values = torch::empty({K, n}, torch::kFloat64), vectors = torch::empty({K, n, n}, torch::kFloat64);
+    std::vector<double> a(static_cast<std::size_t>(n * n)), work(static_cast<std::size_t>(lwork));
+    for (std::int64_t k = 0; k < K; ++k) {
+        const double* block = hessian.data_ptr<double>() + k * n * n;
+        std::copy(block, block + n * n, a.begin());  // symmetric: row-major is its own column-major
+        double* lambda = values.data_ptr<double>() + k * n;
+        int info = 0;
+        dsyev_("V", "U", &n, a.data(), &n, lambda, work.data(), &lwork, &info);
+        if (info != 0) throw Error(ErrorKind::internal, "the Newton step's eigendecomposition failed (LAPACK dsyev info " + std::to_string(info) + ")");
+        double* V = vectors.data_ptr<double>() + k * n * n;
+        for (int i = 0; i < n; ++i)
+            for (int j = 0; j < n; ++j) V[i * n + j] = a[static_cast<std::size_t>(j * n + i)];  // LAPACK's columns are the eigenvectors
+        for (int j = 0; j < n; ++j) lambda[j] = std::max(std::abs(lambda[j]), 1e-3);
+    }
+    return {std::move(gradient), values, vectors};
 }
 
 // Forward differences along each latent axis: z and z + h e_i, i = 1..m, as [m + 1, K, m].
@@ -103,7 +127,7 @@ SecondOrder expand_numerically(const LogTarget& target, const torch::Tensor& z) 
     const auto values = target(points);
     const auto g = torch::autograd::grad({values.sum()}, {points})[0].to(torch::kFloat64);  // [m + 1, K, m]
     const auto hessian = ((g.narrow(0, 1, m) - g[0].unsqueeze(0)) / kStep).permute({1, 0, 2});   // [K, m, m]
-    return saddle_free(values[0].detach(), g[0], -0.5 * (hessian + hessian.transpose(1, 2)));
+    return saddle_free(g[0], -0.5 * (hessian + hessian.transpose(1, 2)));
 }
 
 namespace {
@@ -169,7 +193,14 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
     const auto m = z.size(1);
     const auto d = output_derivatives(target, *jet);
     const auto K = z.size(0);
-    const auto products = torch::bmm(jet->jacobian, d.weighted.transpose(1, 2)).contiguous();  // [K, m, m + 1]
+    // Jᵀ (D J) and Jᵀ g: [K, m, m + 1], in float64, one BLAS product per window.
+    auto products = torch::empty({K, m, m + 1}, torch::kFloat64);
+    const auto jacobian = jet->jacobian.contiguous();
+    const auto two_wd = jacobian.size(2);
+    const auto i = [](std::int64_t n) { return static_cast<int>(n); };
+    for (std::int64_t k = 0; k < K; ++k)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(m), i(m + 1), i(two_wd), 1.0, jacobian.data_ptr<double>() + k * m * two_wd, i(two_wd),
+                    d.weighted.data_ptr<double>() + k * (m + 1) * two_wd, i(two_wd), 0.0, products.data_ptr<double>() + k * m * (m + 1), i(m + 1));
     const auto curvature = jet->curvature(d.g_mean, d.g_var).contiguous();
     const auto at = z.to(torch::kFloat64).contiguous();
     const double* zs = at.data_ptr<double>();
@@ -185,7 +216,7 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
                 h[i * m + j] = (i == j ? 1.0 : 0.0) - 0.5 * (p[i * (m + 1) + j] + p[j * (m + 1) + i] + c[i * m + j] + c[j * m + i]);
         }
     }
-    return saddle_free(target.of(z.unsqueeze(0), jet->at.mean.unsqueeze(0), jet->at.var.unsqueeze(0))[0], gradient, minus_hessian);
+    return saddle_free(gradient, minus_hessian);
 }
 
 torch::Tensor SecondOrder::precision() const {

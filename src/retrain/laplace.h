@@ -28,13 +28,13 @@ struct LogTarget {
     torch::Tensor of(const torch::Tensor& z, const torch::Tensor& mean, const torch::Tensor& var) const;
 };
 
-//! The log target at z [K, m] to second order: its value [K] (float32, as the target), gradient
-//! [K, m] and the precision [K, m, m] (float64): minus the Hessian, made positive definite by
+//! The log target at z [K, m] to second order: its gradient [K, m] and the precision [K, m, m]
+//! (float64): minus the Hessian, made positive definite by
 //! taking its eigenvalues in absolute value, floored at 10⁻³. Exact from the decoder's jet where it
 //! has one (the MLP); else the autograd gradient and the forward difference of it along each latent
 //! axis (the m + 1 points of every window in one batched backward pass).
 struct SecondOrder {
-    torch::Tensor value, gradient;
+    torch::Tensor gradient;
     torch::Tensor eigenvalues, eigenvectors;  // of the precision, [K, m] (each ≥ 10⁻³) and [K, m, m]
     torch::Tensor precision() const;          // V diag(eigenvalues) Vᵀ
 };

