@@ -153,22 +153,23 @@ struct Expansion {
     //! + 2 s s′ ∇²r, and ρ linear in h₂, the rest is Σ_o u_o ∇²ρ_o, that of h₂ weighted by W₃ᵀu,
     //! which the chain rule takes back through each layer.
     torch::Tensor curvature(const torch::Tensor& g_mean_in, const torch::Tensor& g_var_in) const {
-        const auto g_mean = g_mean_in.to(rho.scalar_type()).contiguous(), g_var = g_var_in.to(rho.scalar_type()).contiguous();
-        const T *gm = g_mean.data_ptr<T>(), *gv = g_var.data_ptr<T>();
-        std::vector<T> u(static_cast<std::size_t>(K * 2 * F)), weighted(static_cast<std::size_t>(m * F)), scaled(static_cast<std::size_t>(m * H));
-        auto result = torch::empty({K, m, m}, rho.options());
-        T* C = result.data_ptr<T>();
+        const auto g_mean = g_mean_in.to(torch::kFloat64).contiguous(), g_var = g_var_in.to(torch::kFloat64).contiguous();
+        const double *gm = g_mean.data_ptr<double>(), *gv = g_var.data_ptr<double>();
+        std::vector<T> u(static_cast<std::size_t>(K * 2 * F)), outer(static_cast<std::size_t>(F)), weighted(static_cast<std::size_t>(m * F)),
+            scaled(static_cast<std::size_t>(m * H)), C(static_cast<std::size_t>(K * m * m));
         for (std::int64_t k = 0; k < K; ++k) {
             const T* dr = d_raw_std(k);
+            T* uk = u.data() + k * 2 * F;
             for (std::int64_t o = 0; o < F; ++o) {
                 const auto at = static_cast<std::size_t>(k * F + o);
-                const T s = sd[at], s1 = slope[at];
-                u[static_cast<std::size_t>(k * 2 * F + o)] = gm[k * F + o];
-                u[static_cast<std::size_t>(k * 2 * F + F + o)] = gv[k * F + o] * 2 * s * s1;
-                const T outer = gv[k * F + o] * 2 * (s1 * s1 + s * s1 * (1 - s1));
-                for (std::int64_t i = 0; i < m; ++i) weighted[static_cast<std::size_t>(i * F + o)] = dr[i * 2 * F + o] * outer;
+                const T s = sd[at], s1 = slope[at], weight = static_cast<T>(gv[k * F + o]);
+                uk[o] = static_cast<T>(gm[k * F + o]);
+                uk[F + o] = weight * 2 * s * s1;
+                outer[static_cast<std::size_t>(o)] = weight * 2 * (s1 * s1 + s * s1 * (1 - s1));
             }
-            gemm<T>(CblasNoTrans, CblasTrans, m, m, F, dr, 2 * F, weighted.data(), F, T(0), C + k * m * m, m);
+            for (std::int64_t i = 0; i < m; ++i)
+                for (std::int64_t o = 0; o < F; ++o) weighted[static_cast<std::size_t>(i * F + o)] = dr[i * 2 * F + o] * outer[static_cast<std::size_t>(o)];
+            gemm<T>(CblasNoTrans, CblasTrans, m, m, F, dr, 2 * F, weighted.data(), F, T(0), C.data() + k * m * m, m);
         }
         const auto r2 = product(u.data(), out.weight, 2 * F);  // W₃ᵀu: [K, H]
         std::vector<T> r2d2(r2.size());
@@ -180,12 +181,14 @@ struct Expansion {
             const T* du = du2.data() + k * m * H;
             for (std::int64_t i = 0; i < m; ++i)
                 for (std::int64_t h = 0; h < H; ++h) scaled[static_cast<std::size_t>(i * H + h)] = du[i * H + h] * r2[static_cast<std::size_t>(k * H + h)] * a2.second[static_cast<std::size_t>(k * H + h)];
-            gemm<T>(CblasNoTrans, CblasTrans, m, m, H, du, H, scaled.data(), H, T(1), C + k * m * m, m);
+            gemm<T>(CblasNoTrans, CblasTrans, m, m, H, du, H, scaled.data(), H, T(1), C.data() + k * m * m, m);
             for (std::int64_t h = 0; h < H; ++h)
                 for (std::int64_t i = 0; i < m; ++i) scaled[static_cast<std::size_t>(h * m + i)] = W1[h * m + i] * r1[static_cast<std::size_t>(k * H + h)] * a1.second[static_cast<std::size_t>(k * H + h)];
-            gemm<T>(CblasTrans, CblasNoTrans, m, m, H, W1, m, scaled.data(), m, T(1), C + k * m * m, m);
+            gemm<T>(CblasTrans, CblasNoTrans, m, m, H, W1, m, scaled.data(), m, T(1), C.data() + k * m * m, m);
         }
-        return result.to(torch::kFloat64);
+        auto result = torch::empty({K, m, m}, torch::kFloat64);
+        std::copy(C.begin(), C.end(), result.data_ptr<double>());
+        return result;
     }
 
     //! x W for K rows x [K, rows of W]: [K, H].
