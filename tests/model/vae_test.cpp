@@ -73,6 +73,18 @@ TEST(MlpVae, DecodingWithoutAutogradIsTheLayersFunctionToRounding) {
     }
 }
 
+TEST(MlpVae, ADecoderInAnotherPrecisionIsRefusedWithoutAutograd) {
+    auto vae = lara::model::make_vae(small_config("mlp", 5));
+    vae->to(torch::kFloat16);
+    torch::NoGradGuard no_grad;
+    try {
+        vae->decode(torch::zeros({2, 3}, torch::kFloat16));
+        ADD_FAILURE() << "a float16 decoder ran through BLAS";
+    } catch (const lara::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("float32 or float64"), std::string::npos) << e.what();
+    }
+}
+
 class VaeArch : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VaeArch, EncoderAndDecoderAreSeparatelyCallableWithTheRightShapes) {
