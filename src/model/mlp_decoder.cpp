@@ -255,17 +255,17 @@ DecoderJet jet_in(const DenseLayer& first, const DenseLayer& second, const Dense
     return jet;
 }
 
-}  // namespace
-
-namespace {
-//! Calls body.template operator()<T> with T the layers' precision (float or double).
+//! body(T{}) with T the layers' precision, float or double: the caller's generic lambda takes its
+//! type from the argument.
 template <typename Body>
 auto in_precision_of(const DenseLayer& layer, Body&& body) {
     if (layer.weight.scalar_type() == torch::kFloat32) return body(float{});
     if (layer.weight.scalar_type() == torch::kFloat64) return body(double{});
     throw Error(ErrorKind::usage, "the MLP decoder runs in float32 or float64");
 }
+
 DenseLayer contiguous(const DenseLayer& l) { return {l.weight.contiguous(), l.bias.contiguous()}; }
+
 }  // namespace
 
 Gaussian mlp_decode(const DenseLayer& first, const DenseLayer& second, const DenseLayer& out, const std::string& activation, double min_std,
