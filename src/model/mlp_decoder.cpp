@@ -3,26 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
-#include <cblas.h>
-
 #include "lara/error.h"
+#include "model/gemm.h"
 
 namespace lara::model {
 namespace {
-
-//! C = op(A) op(B) + beta C, row-major, in float or double.
-template <typename T>
-void gemm(CBLAS_TRANSPOSE a_op, CBLAS_TRANSPOSE b_op, std::int64_t rows, std::int64_t cols, std::int64_t inner, const T* a, std::int64_t lda,
-          const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-    const auto i = [](std::int64_t n) { return static_cast<int>(n); };
-    if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, a_op, b_op, i(rows), i(cols), i(inner), 1.0f, a, i(lda), b, i(ldb), beta, c, i(ldc));
-    else
-        cblas_dgemm(CblasRowMajor, a_op, b_op, i(rows), i(cols), i(inner), 1.0, a, i(lda), b, i(ldb), beta, c, i(ldc));
-}
 
 enum class Activation { relu, softplus, elu, silu, tanh };
 

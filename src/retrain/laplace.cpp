@@ -5,9 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include <cblas.h>
-
 #include "lara/error.h"
+#include "model/gemm.h"
 #include "model/random.h"
 
 // LAPACK's symmetric eigensolver (the library LibTorch's linalg_eigh calls), called directly: on
@@ -197,10 +196,9 @@ SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
     auto products = torch::empty({K, m, m + 1}, torch::kFloat64);
     const auto jacobian = jet->jacobian.contiguous();
     const auto two_wd = jacobian.size(2);
-    const auto i = [](std::int64_t n) { return static_cast<int>(n); };
     for (std::int64_t k = 0; k < K; ++k)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(m), i(m + 1), i(two_wd), 1.0, jacobian.data_ptr<double>() + k * m * two_wd, i(two_wd),
-                    d.weighted.data_ptr<double>() + k * (m + 1) * two_wd, i(two_wd), 0.0, products.data_ptr<double>() + k * m * (m + 1), i(m + 1));
+        model::gemm<double>(CblasNoTrans, CblasTrans, m, m + 1, two_wd, jacobian.data_ptr<double>() + k * m * two_wd, two_wd,
+                            d.weighted.data_ptr<double>() + k * (m + 1) * two_wd, two_wd, 0.0, products.data_ptr<double>() + k * m * (m + 1), m + 1);
     const auto curvature = jet->curvature(d.g_mean, d.g_var).contiguous();
     const auto at = z.to(torch::kFloat64).contiguous();
     const double* zs = at.data_ptr<double>();
