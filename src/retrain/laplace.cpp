@@ -183,7 +183,7 @@ OutputDerivatives output_derivatives(const LogTarget& target, const model::Decod
 
 //! With the decoder's jet, exactly: per output, the log-likelihood's derivatives in (mean, var),
 //! through the Jacobians (the Gauss-Newton part) and the decoder's curvature weighted by the first
-//! derivatives: one Jacobian product at the K points, about 60% of the finite differences' time
+//! derivatives: one Jacobian product at the K points, about 35% of the finite differences' time
 //! (`lara_microbench`).
 SecondOrder expand(const LogTarget& target, const torch::Tensor& z) {
     torch::NoGradGuard no_grad;  // the derivatives are all in the jet
